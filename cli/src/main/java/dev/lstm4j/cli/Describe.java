@@ -1,0 +1,42 @@
+package dev.lstm4j.cli;
+
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.LstmModel;
+import dev.lstm4j.Tensor;
+
+import java.util.Locale;
+
+/** Human-readable text for models and vectors, shared by the commands. */
+final class Describe {
+    private Describe() {
+    }
+
+    static String model(LstmModel m) {
+        LstmConfig c = m.lstm().config();
+        StringBuilder b = new StringBuilder();
+        b.append(m.cell() ? "LSTMCell(input_size=" + c.inputSize() + ", hidden_size=" + c.hiddenSize() + (c.bias() ? "" : ", bias=False") + ")"
+                : c.toString());
+        b.append(" at prefix '").append(m.prefix()).append('\'');
+        if (m.head() != null) {
+            b.append(" + Linear(in_features=").append(m.head().inFeatures()).append(", out_features=").append(m.head().outFeatures())
+                    .append(m.head().bias() == null ? ", bias=False" : "").append(") at prefix '").append(m.headPrefix()).append('\'');
+        }
+        b.append(", computing in ").append(m.lstm().precision().dtype().torchName());
+        return b.toString();
+    }
+
+    static String vector(double[] v) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) {
+            if (i > 0) {
+                b.append(", ");
+            }
+            b.append(String.format(Locale.ROOT, "%10.6f", v[i]));
+        }
+        return b.append(']').toString();
+    }
+
+    static String shape(Tensor t) {
+        return Tensor.shapeString(t.shape());
+    }
+}

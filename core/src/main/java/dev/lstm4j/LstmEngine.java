@@ -1,0 +1,13 @@
+package dev.lstm4j;
+
+/**
+ * One way to compute an LSTM forward pass over canonical, already validated tensors. The reference path
+ * ({@link dev.lstm4j.reference.ReferenceLstm}) is the specification; faster engines must give its results.
+ *
+ * <p>Shapes (legend: B batch, T steps, I input, H hidden, Hh size of h, L layers, D directions):
+ * x {@code (B, T, I)}, h0 {@code (L*D, B, Hh)}, c0 {@code (L*D, B, H)}; returns output
+ * {@code (B, T, D*Hh)}, h_n {@code (L*D, B, Hh)}, c_n {@code (L*D, B, H)}, all in the model's precision.
+ */
+public interface LstmEngine {
+    LstmOutput forward(Tensor x, Tensor h0, Tensor c0);
+}
