@@ -21,7 +21,7 @@ public final class Tensor {
     }
 
     /**
-     * A tensor over a copy of {@code values}, rounded to {@code dtype}'s precision when it is F32.
+     * A tensor over a copy of {@code values}, each rounded to the nearest value of a float {@code dtype}.
      *
      * @throws IllegalArgumentException when the element count does not match the shape
      */
@@ -31,9 +31,23 @@ public final class Tensor {
             throw new IllegalArgumentException("shape " + shapeString(shape) + " needs " + n + " values, got " + values.length);
         }
         double[] copy = values.clone();
-        if (dtype == DType.F32) {
-            for (int i = 0; i < copy.length; i++) {
-                copy[i] = (float) copy[i];
+        switch (dtype) {
+            case F32 -> {
+                for (int i = 0; i < copy.length; i++) {
+                    copy[i] = (float) copy[i];
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < copy.length; i++) {
+                    copy[i] = DType.halfToDouble(DType.doubleToHalf(copy[i]));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < copy.length; i++) {
+                    copy[i] = DType.bfloat16ToDouble(DType.doubleToBfloat16(copy[i]));
+                }
+            }
+            default -> {
             }
         }
         return new Tensor(dtype, shape.clone(), copy);
