@@ -94,8 +94,7 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         out.println();
-        out.println("compared with PyTorch's recorded results (tools/pytorch/make_fixtures.py):");
-        out.printf(Locale.ROOT, "  %-7s %-11s %-36s %-36s %s%n", "tensor", "shape", "lstm4j", "pytorch", "max |Δ|");
+        out.println("compared with PyTorch " + info.get("torch_version") + "'s recorded results (written by tools/pytorch/make_fixtures.py):");
         Tolerance tol = Tolerance.of(m.lstm().precision());
         boolean ok = true;
         double worst = 0;
@@ -106,7 +105,8 @@ final class DemoCommand implements Callable<Integer> {
             Tolerance.Report rep = tol.check(names[k], expected, ours[k]);
             ok &= rep.ok();
             worst = Math.max(worst, rep.maxAbsDiff());
-            out.printf(Locale.ROOT, "  %-7s %-11s %-36s %-36s %.2e%n", names[k], Describe.shape(ours[k]), flat(ours[k]), flat(expected),
+            out.printf(Locale.ROOT, "  %-7s %-10s lstm4j  %s%n", names[k], Describe.shape(ours[k]), Describe.vector(ours[k].toDoubleArray()));
+            out.printf(Locale.ROOT, "  %-7s %-10s pytorch %s   max |Δ| %.2e%n", "", "", Describe.vector(expected.toDoubleArray()),
                     rep.maxAbsDiff());
         }
         out.printf(Locale.ROOT, "largest difference %.2e, tolerance |Δ| ≤ %.0e·max(1, |expected|): %s%n", worst, tol.rel(),
@@ -126,14 +126,6 @@ final class DemoCommand implements Callable<Integer> {
                 b.append(i == 0 ? "" : ", ").append(fmt(x.get(0, t, i)));
             }
             b.append(']');
-        }
-        return b.append(']').toString();
-    }
-
-    private static String flat(Tensor t) {
-        StringBuilder b = new StringBuilder("[");
-        for (int i = 0; i < t.elementCount(); i++) {
-            b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.6f", t.at(i)));
         }
         return b.append(']').toString();
     }

@@ -134,7 +134,9 @@ public final class ModelLoader {
         int input = ih0.size(1);
         // every key directly under the prefix must be an LSTM parameter
         int layers = 0;
+        int proj = 0;
         boolean reverse = false;
+        boolean bias = false;
         for (String k : all.keySet()) {
             if (!k.startsWith(prefix)) {
                 continue;
@@ -148,12 +150,16 @@ public final class ModelLoader {
                 throw new ModelException(k + ": unexpected tensor among the LSTM's; nn.LSTM has only weight_ih/weight_hh/bias_ih/bias_hh/"
                         + "weight_hr _l{k}[_reverse]. Remove it, or choose another --prefix");
             }
-            layers = Math.max(layers, Integer.parseInt(m.group(2)) + 1);
-            reverse |= m.group(3) != null;
+            // layers and directions come from weight_ih alone, so a stray key is reported as stray, not as a layer
+            if (m.group(1).equals("weight_ih")) {
+                layers = Math.max(layers, Integer.parseInt(m.group(2)) + 1);
+                reverse |= m.group(3) != null;
+            }
+            bias |= m.group(1).startsWith("bias");
+            if (m.group(1).equals("weight_hr") && proj == 0 && all.get(k).rank() >= 1) {
+                proj = all.get(k).size(0);
+            }
         }
-        Tensor hr0 = all.get(prefix + "weight_hr_l0");
-        int proj = hr0 == null ? 0 : hr0.size(0);
-        boolean bias = all.containsKey(prefix + "bias_ih_l0");
         LstmConfig config = new LstmConfig(input, hidden, layers, reverse, proj, bias);
         // expected keys, in PyTorch's order
         List<String> missing = new ArrayList<>();
@@ -191,7 +197,7 @@ public final class ModelLoader {
         }
         if (!extra.isEmpty()) {
             throw new ModelException("stray LSTM tensors " + extra + " do not fit " + config
-                    + " (inferred from " + prefix + "weight_ih_l0" + (proj > 0 ? ", " + prefix + "weight_hr_l0" : "") + ")");
+                    + " (layers and directions inferred from the " + prefix + "weight_ih_* keys)");
         }
         Lstm.validate(config, cells, prefix);
         used.addAll(expected);
