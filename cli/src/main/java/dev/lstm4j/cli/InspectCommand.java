@@ -1,17 +1,23 @@
 package dev.lstm4j.cli;
 
 import dev.lstm4j.Lstm4jException;
+import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.io.Json;
 import dev.lstm4j.io.ModelLoader;
 import dev.lstm4j.io.StateDict;
 import dev.lstm4j.io.WeightsFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -21,10 +27,14 @@ import java.util.concurrent.Callable;
                 "and whether it is valid. Exits 0 when it is a valid LSTM, 1 when not."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j inspect --weights model.safetensors",
-                "  lstm4j inspect --weights checkpoint.safetensors --prefix encoder.lstm."})
+                "  lstm4j inspect --weights checkpoint.safetensors --prefix encoder.lstm.",
+                "  lstm4j inspect --weights model.safetensors --json"})
 final class InspectCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
+
+    @Option(names = "--json", description = "Print the same facts as one JSON object.")
+    boolean json;
 
     @Spec
     CommandSpec spec;
@@ -33,6 +43,9 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         StateDict sd = WeightsFiles.read(model.weights);
+        if (json) {
+            return json(sd, out);
+        }
         out.println("file:     " + model.weights + " (" + sd.format() + ", " + sd.tensors().size() + " tensors)");
         for (Map.Entry<String, String> e : sd.metadata().entrySet()) {
             out.println("metadata: " + e.getKey() + " = " + e.getValue());
@@ -59,5 +72,60 @@ final class InspectCommand implements Callable<Integer> {
             out.println("valid:    no: " + e.getMessage());
             return Main.EXIT_ERROR;
         }
+    }
+
+    private int json(StateDict sd, PrintWriter out) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("file", model.weights.toString());
+        o.put("format", sd.format());
+        o.put("metadata", sd.metadata());
+        List<Object> tensors = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : sd.tensors().entrySet()) {
+            List<Object> shape = new ArrayList<>();
+            for (int d : e.getValue().shape()) {
+                shape.add(d);
+            }
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("name", e.getKey());
+            t.put("dtype", e.getValue().dtype().torchName());
+            t.put("shape", shape);
+            tensors.add(t);
+        }
+        o.put("tensors", tensors);
+        int code;
+        try {
+            LstmModel m = ModelLoader.fromStateDict(sd, model.loaderOptions());
+            LstmConfig c = m.lstm().config();
+            Map<String, Object> lstm = new LinkedHashMap<>();
+            lstm.put("kind", m.cell() ? "LSTMCell" : "LSTM");
+            lstm.put("prefix", m.prefix());
+            lstm.put("input_size", c.inputSize());
+            lstm.put("hidden_size", c.hiddenSize());
+            lstm.put("num_layers", c.numLayers());
+            lstm.put("bidirectional", c.bidirectional());
+            lstm.put("proj_size", c.projSize());
+            lstm.put("bias", c.bias());
+            lstm.put("compute_dtype", m.lstm().precision().dtype().torchName());
+            o.put("lstm", lstm);
+            if (m.head() != null) {
+                Map<String, Object> head = new LinkedHashMap<>();
+                head.put("prefix", m.headPrefix());
+                head.put("in_features", m.head().inFeatures());
+                head.put("out_features", m.head().outFeatures());
+                head.put("bias", m.head().bias() != null);
+                o.put("head", head);
+            } else {
+                o.put("head", null);
+            }
+            o.put("ignored", m.ignoredKeys());
+            o.put("valid", true);
+            code = 0;
+        } catch (Lstm4jException e) {
+            o.put("valid", false);
+            o.put("error", e.getMessage());
+            code = Main.EXIT_ERROR;
+        }
+        out.println(Json.write(o));
+        return code;
     }
 }

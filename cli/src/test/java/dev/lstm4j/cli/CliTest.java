@@ -108,6 +108,18 @@ class CliTest {
     }
 
     @Test
+    void inspectJsonIsMachineReadable() {
+        Run r = cli("inspect", "--weights", fx("lstmcell", "model.safetensors").toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        Map<?, ?> o = (Map<?, ?>) dev.lstm4j.io.Json.parse(r.out());
+        Map<?, ?> lstm = (Map<?, ?>) o.get("lstm");
+        assertEquals("LSTMCell", lstm.get("kind"));
+        assertEquals("cell.", lstm.get("prefix"));
+        assertEquals(Boolean.TRUE, o.get("valid"));
+        assertEquals(4, ((java.util.List<?>) o.get("tensors")).size());
+    }
+
+    @Test
     void inspectSaysWhatIsWrong() {
         Map<String, Tensor> t = new LinkedHashMap<>(Safetensors.read(fx("basic_f32", "model.safetensors")).tensors());
         t.remove("lstm.weight_hh_l0");
