@@ -26,6 +26,8 @@ class ReferenceLstmTest {
         assertEquals(0.0, ReferenceLstm.sigmoid(-Double.MAX_VALUE));
         assertEquals(0.5, ReferenceLstm.sigmoid(0.0));
         assertTrue(Double.isNaN(ReferenceLstm.sigmoid(Double.NaN)));
+        assertEquals(1.0, Math.tanh(1e4));
+        assertEquals(-1.0, Math.tanh(-1e4));
         // symmetry σ(-z) = 1 - σ(z), where the naive formula loses it
         for (double z = -30; z <= 30; z += 0.25) {
             assertEquals(1.0 - ReferenceLstm.sigmoid(z), ReferenceLstm.sigmoid(-z), 2.3e-16, "z=" + z);
@@ -53,6 +55,15 @@ class ReferenceLstmTest {
             }
             assertArrayEquals(ReferenceLstm.project(w, v.hidden()), v.h());
             assertEquals(lstm.config().projSize(), v.h().length);
+        }
+    }
+
+    @Test
+    void saturatedGatesStayFinite() {
+        Fixture f = Fixture.named("saturated"); // inputs of order 1e4
+        LstmOutput out = f.load().lstm().forward(f.npy("input"), f.layout(), f.initialState());
+        for (int k = 0; k < out.output().elementCount(); k++) {
+            assertTrue(Double.isFinite(out.output().at(k)), "non-finite output at " + k);
         }
     }
 
