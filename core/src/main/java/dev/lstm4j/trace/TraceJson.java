@@ -145,7 +145,8 @@ public final class TraceJson {
         b.append('}');
     }
 
-    static void numbers(StringBuilder b, double[] v) {
+    /** Appends a JSON array of numbers as {@link TraceJson} writes them. */
+    public static void numbers(StringBuilder b, double[] v) {
         b.append('[');
         for (int k = 0; k < v.length; k++) {
             if (k > 0) {
@@ -156,8 +157,8 @@ public final class TraceJson {
         b.append(']');
     }
 
-    /** Shortest text that reads back as the same double; non-finite values as strings. */
-    static void number(StringBuilder b, double x) {
+    /** Text that reads back as the same double; non-finite values as the strings "NaN", "Infinity", "-Infinity". */
+    public static void number(StringBuilder b, double x) {
         if (Double.isNaN(x)) {
             b.append("\"NaN\"");
         } else if (Double.isInfinite(x)) {
