@@ -173,6 +173,7 @@
     el('text', {'class': 'label big', x: 1226, y: HY - 10, fill: C.cell, 'text-anchor': 'end'}, svg, 'cₜ');
     el('text', {'class': 'label big', x: 24, y: BUS - 10}, svg, 'hₜ₋₁');
     el('text', {'class': 'label big', x: 1226, y: HY2 - 10, 'text-anchor': 'end'}, svg, 'hₜ');
+    el('text', {'class': 'label big', x: XX - 8, y: 838, 'text-anchor': 'end'}, svg, 'xₜ');
 
     if (!s) { return; }
     // values at step t, next to what computes them
