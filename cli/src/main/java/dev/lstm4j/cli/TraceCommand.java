@@ -69,7 +69,8 @@ final class TraceCommand implements Callable<Integer> {
             TraceReport.write(trace, out);
         }
         if (!wrote.isEmpty()) {
-            (quiet ? out : spec.commandLine().getErr()).println("wrote " + trace.records().size() + " step records to " + String.join(", ", wrote));
+            (quiet ? out : spec.commandLine().getErr()).println("wrote " + trace.records().size() + " step record"
+                    + (trace.records().size() == 1 ? "" : "s") + " to " + String.join(", ", wrote));
         }
         out.flush();
         return 0;

@@ -75,7 +75,7 @@ public final class TraceReport {
             };
         }
         out.println();
-        row(out, "head (Linear)", "y_t = W h_t + b  (last layer, all directions)", v);
+        row(out, "head (Linear)", "y_t = W·h_t + b", v);
     }
 
     private static void step(LstmConfig c, TraceStep s, PrintWriter out) {
