@@ -79,6 +79,21 @@ public final class Lstm {
      * (when not null). Batch rows are numbered as in the input; steps are input time indices.
      */
     public LstmOutput forward(Tensor input, Layout layout, LstmState initial, StepObserver observer) {
+        return forward(input, layout, initial, null, observer);
+    }
+
+    /**
+     * Forward pass over a batch of sequences of different lengths, with PyTorch's packed-sequence semantics
+     * ({@code pack_padded_sequence(x, lengths, enforce_sorted=False)}, then {@code pad_packed_sequence(...,
+     * total_length=T)}): row b reads steps 0..lengths[b]-1 only; the reverse direction starts at its last valid
+     * step; h_n and c_n hold each row's state at its own end; padded output steps are 0. Runs on the reference
+     * path unless every length is T.
+     *
+     * @param lengths  one length per batch row, each in 1..T; null means every row has all T steps
+     * @param observer receives every computed step, or null
+     * @throws InputException when a shape does not fit the model, or a length count or value is wrong
+     */
+    public LstmOutput forward(Tensor input, Layout layout, LstmState initial, int[] lengths, StepObserver observer) {
         Validate.input(input != null, "input is null");
         Validate.input(input.rank() == 2 || input.rank() == 3, "input: expected a 3-D batch (B, T, I) / (T, B, I) or a 2-D unbatched"
                 + " sequence (T, I), got shape " + Tensor.shapeString(input.shape()));
@@ -99,6 +114,7 @@ public final class Lstm {
                 + "); give at least one time step");
         Validate.input(batch > 0, "input: the batch is empty (B = 0 in shape " + Tensor.shapeString(input.shape()) + ")");
 
+        lengths = checkLengths(lengths, batch, steps, unbatched);
         int layersDirs = config.numLayers() * config.directions();
         Tensor h0;
         Tensor c0;
@@ -110,7 +126,8 @@ public final class Lstm {
             c0 = stateTensor("c0", initial.c(), unbatched, layersDirs, batch, config.hiddenSize(), "hidden_size");
         }
 
-        LstmOutput out = observer == null ? engine.forward(x, h0, c0) : reference.forward(x, h0, c0, observer);
+        LstmOutput out = observer == null && lengths == null ? engine.forward(x, h0, c0)
+                : reference.forward(x, h0, c0, lengths, observer);
         if (unbatched) {
             return new LstmOutput(out.output().reshape(steps, config.outputSize()),
                     out.hN().reshape(layersDirs, config.outputHiddenSize()),
@@ -120,6 +137,23 @@ public final class Lstm {
             return new LstmOutput(out.output().swapFirstTwo(), out.hN(), out.cN());
         }
         return out;
+    }
+
+    /** A copy of valid lengths, or null when there are none or every row has all T steps. */
+    private static int[] checkLengths(int[] lengths, int batch, int steps, boolean unbatched) {
+        if (lengths == null) {
+            return null;
+        }
+        Validate.input(lengths.length == batch, "lengths: expected one length per sequence, " + batch + " for "
+                + (unbatched ? "an unbatched input (B = 1)" : "batch B = " + batch) + ", got " + lengths.length);
+        boolean full = true;
+        for (int b = 0; b < lengths.length; b++) {
+            Validate.input(lengths[b] >= 1 && lengths[b] <= steps, "lengths[" + b + "] = " + lengths[b] + ": each length must be in 1.."
+                    + steps + " (T, the input's time steps); " + (lengths[b] < 1 ? "drop empty sequences from the batch"
+                    : "pad the input to the longest sequence"));
+            full &= lengths[b] == steps;
+        }
+        return full ? null : lengths.clone();
     }
 
     private Tensor stateTensor(String name, Tensor t, boolean unbatched, int layersDirs, int batch, int size, String sizeName) {

@@ -38,7 +38,15 @@ public record LstmModel(Lstm lstm, Linear head, String prefix, String headPrefix
 
     /** As {@link #forward(Tensor, Layout, LstmState)}, reporting every step to {@code observer} when not null. */
     public Result forward(Tensor input, Layout layout, LstmState initial, StepObserver observer) {
-        LstmOutput out = lstm.forward(input, layout, initial, observer);
+        return forward(input, layout, initial, null, observer);
+    }
+
+    /**
+     * As {@link Lstm#forward(Tensor, Layout, LstmState, int[], StepObserver)}; the head is applied to every step of
+     * the padded output, as {@code head(pad_packed_sequence(...)[0])} is in PyTorch (padded steps give the bias).
+     */
+    public Result forward(Tensor input, Layout layout, LstmState initial, int[] lengths, StepObserver observer) {
+        LstmOutput out = lstm.forward(input, layout, initial, lengths, observer);
         return new Result(out, head == null ? null : head.apply(out.output()));
     }
 }

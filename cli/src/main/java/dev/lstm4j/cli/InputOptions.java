@@ -31,8 +31,13 @@ final class InputOptions {
     @Option(names = "--c0", paramLabel = "FILE", description = "Initial cell state .npy, (L*D, B, H) or (L*D, H) when unbatched.")
     Path c0;
 
-    /** The input as read, and whether it came from CSV. */
-    record Loaded(Tensor input, boolean csv, Layout layout, LstmState initial) {
+    @Option(names = "--lengths", paramLabel = "L",
+            description = {"Each sequence's length in a padded batch: a comma list (5,2,4) or a 1-D integer .npy, one per batch row.",
+                    "As PyTorch's pack_padded_sequence: steps past a row's length are ignored, their output is 0."})
+    String lengths;
+
+    /** The input as read, and whether it came from CSV; lengths is null when not given. */
+    record Loaded(Tensor input, boolean csv, Layout layout, LstmState initial, int[] lengths) {
     }
 
     Loaded load() {
@@ -53,7 +58,7 @@ final class InputOptions {
                     + Tensor.shapeString(x.shape()));
         }
         LstmState initial = h0 == null ? null : new LstmState(Npy.read(h0), Npy.read(c0));
-        return new Loaded(x, csv, seqFirst ? Layout.SEQ_FIRST : Layout.BATCH_FIRST, initial);
+        return new Loaded(x, csv, seqFirst ? Layout.SEQ_FIRST : Layout.BATCH_FIRST, initial, Lengths.parse(lengths));
     }
 
     /** By content: the .npy magic, whatever the file's name. */

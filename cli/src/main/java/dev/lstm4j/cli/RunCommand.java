@@ -28,6 +28,7 @@ import java.util.concurrent.Callable;
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j run --weights model.safetensors --input series.csv --out results/",
                 "  lstm4j run --weights model.safetensors --input batch.npy --out results/",
+                "  lstm4j run --weights model.safetensors --input padded.npy --lengths 5,2,4 --out results/",
                 "  lstm4j run --weights model.safetensors --input tbi.npy --seq-first --h0 h0.npy --c0 c0.npy --out results/"})
 final class RunCommand implements Callable<Integer> {
     @Mixin
@@ -48,7 +49,7 @@ final class RunCommand implements Callable<Integer> {
         LstmModel m = model.load();
         InputOptions.Loaded in = inputs.load();
         Progress progress = Progress.forTerminal(err, totalSteps(m.lstm().config(), in.input()));
-        LstmModel.Result r = m.forward(in.input(), in.layout(), in.initial(), progress);
+        LstmModel.Result r = m.forward(in.input(), in.layout(), in.initial(), in.lengths(), progress);
         if (progress != null) {
             progress.finish();
         }

@@ -101,7 +101,8 @@ public final class Csv {
         return new Table(Tensor.of(dtype, new int[] {rows.size(), columns}, flat), header);
     }
 
-    private static Double number(String cell) {
+    /** One cell as a number (nan, inf and -inf as NumPy writes them), or null when it is not one. */
+    public static Double number(String cell) {
         String s = cell.strip();
         if (s.isEmpty()) {
             return null;

@@ -17,8 +17,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads and writes NumPy {@code .npy} arrays (format versions 1, 2 and 3). Reads float16/32/64 in either
- * byte order and C or Fortran order; writes little-endian C-order float32 or float64.
+ * Reads and writes NumPy {@code .npy} arrays (format versions 1, 2 and 3). Reads float16/32/64 (and int8/16/32/64,
+ * uint8, for index arrays) in either byte order and C or Fortran order; writes little-endian C-order float32 or float64.
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -92,8 +92,17 @@ public final class Npy {
                 case ">f8" -> { dtype = DType.F64; order = ByteOrder.BIG_ENDIAN; }
                 case "<f2", "=f2" -> { dtype = DType.F16; order = ByteOrder.LITTLE_ENDIAN; }
                 case ">f2" -> { dtype = DType.F16; order = ByteOrder.BIG_ENDIAN; }
+                // integers, for index arrays such as sequence lengths
+                case "<i8", "=i8" -> { dtype = DType.I64; order = ByteOrder.LITTLE_ENDIAN; }
+                case ">i8" -> { dtype = DType.I64; order = ByteOrder.BIG_ENDIAN; }
+                case "<i4", "=i4" -> { dtype = DType.I32; order = ByteOrder.LITTLE_ENDIAN; }
+                case ">i4" -> { dtype = DType.I32; order = ByteOrder.BIG_ENDIAN; }
+                case "<i2", "=i2" -> { dtype = DType.I16; order = ByteOrder.LITTLE_ENDIAN; }
+                case ">i2" -> { dtype = DType.I16; order = ByteOrder.BIG_ENDIAN; }
+                case "|i1" -> { dtype = DType.I8; order = ByteOrder.LITTLE_ENDIAN; }
+                case "|u1" -> { dtype = DType.U8; order = ByteOrder.LITTLE_ENDIAN; }
                 default -> throw new FileFormatException(file, "array dtype '" + descr
-                        + "' is not supported; expected float32 or float64 (convert with x.astype(numpy.float32))");
+                        + "' is not supported; expected float16/32/64 or int8/16/32/64 (convert with x.astype(numpy.float32))");
             }
             long count;
             try {

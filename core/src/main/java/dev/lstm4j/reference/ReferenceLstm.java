@@ -175,6 +175,17 @@ public final class ReferenceLstm implements LstmEngine {
      * {@link LstmEngine#forward}.
      */
     public LstmOutput forward(Tensor x, Tensor h0, Tensor c0, StepObserver observer) {
+        return forward(x, h0, c0, null, observer);
+    }
+
+    /**
+     * The forward pass over sequences of different lengths, as PyTorch runs a packed sequence: row b uses
+     * steps 0..lengths[b]-1 only. The forward direction stops after its last valid step, the reverse
+     * direction starts there, h_n/c_n are each row's state at its own end, and padded outputs are 0.
+     *
+     * @param lengths (B,), each in 1..T (checked by the caller), or null for all T
+     */
+    public LstmOutput forward(Tensor x, Tensor h0, Tensor c0, int[] lengths, StepObserver observer) {
         int batch = x.size(0), steps = x.size(1);
         int d = config.directions(), hh = config.outputHiddenSize(), hs = config.hiddenSize();
         int layersDirs = config.numLayers() * d;
@@ -204,9 +215,10 @@ public final class ReferenceLstm implements LstmEngine {
                 for (int b = 0; b < batch; b++) {
                     double[] h = slice(h0s, (ld * batch + b) * hh, hh);
                     double[] c = slice(c0s, (ld * batch + b) * hs, hs);
-                    // forward runs t = 0..T-1, reverse runs t = T-1..0
-                    for (int n = 0; n < steps; n++) {
-                        int t = dir == 0 ? n : steps - 1 - n;
+                    // forward runs t = 0..len-1, reverse runs t = len-1..0; padded steps stay 0
+                    int len = lengths == null ? steps : lengths[b];
+                    for (int n = 0; n < len; n++) {
+                        int t = dir == 0 ? n : len - 1 - n;
                         StepValues v = step(w, layerIn.get(b)[t], h, c);
                         if (observer != null) {
                             observer.onStep(layer, dir, b, t, v);

@@ -1,0 +1,102 @@
+package dev.lstm4j.cli;
+
+import dev.lstm4j.InputException;
+import dev.lstm4j.Layout;
+import dev.lstm4j.LstmModel;
+import dev.lstm4j.card.Card;
+import dev.lstm4j.io.ModelLoader;
+import dev.lstm4j.io.Npy;
+import dev.lstm4j.trace.Trace;
+import dev.lstm4j.trace.TraceFilter;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code lstm4j card}: the reference card as one self-contained HTML page, drawn with a run's values. */
+@Command(name = "card", mixinStandardHelpOptions = true,
+        description = {"Writes the LSTM reference card as one HTML page (no network needed): the cell diagram, colour-coded",
+                "by gate, with every operation and variable at a chosen step, a step slider, layer/direction/batch",
+                "pickers and small plots of h, c and the gates over time. Open it in any browser.",
+                "Give --demo for the article's example, or --weights and --input as for run."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  lstm4j card --demo --out card.html",
+                "  lstm4j card --weights model.safetensors --input series.csv --out card.html",
+                "  lstm4j card --weights model.safetensors --input padded.npy --lengths 5,2,4 --batch 1 --out card.html",
+                "  (open card.html#step=2&layer=0&dir=0&batch=0 to start at a given view)"})
+final class CardCommand implements Callable<Integer> {
+    /** More values than this make a page browsers struggle with. */
+    static final long MAX_VALUES = 5_000_000;
+
+    @Option(names = "--demo", description = "Use the article's example: LSTM(2, 3) on [[1,1],[2,2],[3,3]] (seed 5).")
+    boolean demo;
+
+    @ArgGroup(exclusive = false, heading = "%nModel (instead of --demo):%n")
+    ModelOptions model;
+
+    @ArgGroup(exclusive = false, heading = "%nInput (instead of --demo):%n")
+    InputOptions inputs;
+
+    @Option(names = "--batch", split = ",", paramLabel = "B", description = "Batch rows to draw, e.g. 0,2 (default all).")
+    List<String> batches;
+
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = "lstm4j-card.html", description = "The page to write (default ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (demo && (model != null || inputs != null)) {
+            throw new InputException("--demo draws the article's example; give either --demo or --weights with --input, not both");
+        }
+        if (!demo && (model == null || inputs == null)) {
+            throw new InputException("card needs --weights and --input (as run takes them), or --demo for the article's example");
+        }
+        TraceFilter filter = new TraceFilter(null, null, null, TraceFilterOptions.indices("--batch", batches));
+        Trace trace;
+        String title;
+        String description;
+        if (demo) {
+            try (DemoFiles files = new DemoFiles()) {
+                LstmModel m = ModelLoader.load(files.resolve("model.safetensors"), ModelLoader.Options.DEFAULT);
+                trace = Trace.record(m, Npy.read(files.resolve("input.npy")), Layout.BATCH_FIRST, null, null, filter);
+                title = "the article's example";
+                description = Describe.model(m) + "; input x = [[1, 1], [2, 2], [3, 3]]; weights of PyTorch after torch.manual_seed(5)";
+            }
+        } else {
+            LstmModel m = model.load();
+            InputOptions.Loaded in = inputs.load();
+            checkSize(m, in);
+            trace = Trace.record(m, in.input(), in.layout(), in.initial(), in.lengths(), filter);
+            title = String.valueOf(model.weights.getFileName());
+            description = Describe.model(m) + "; input " + inputs.input.getFileName() + " " + Describe.shape(in.input());
+        }
+        Card.write(out, trace, title, description);
+        spec.commandLine().getOut().printf("wrote %s (%d KB, %d steps drawn); open it in a browser, e.g. %s#step=0%n", out,
+                Files.size(out) / 1024, trace.records().size(), out.toAbsolutePath().toUri());
+        return 0;
+    }
+
+    private void checkSize(LstmModel m, InputOptions.Loaded in) {
+        var c = m.lstm().config();
+        long rows = in.input().rank() == 3 ? (long) in.input().size(0) * in.input().size(1) : in.input().size(0);
+        if (batches != null && in.input().rank() == 3) {
+            rows = rows / in.input().size(in.layout() == Layout.SEQ_FIRST ? 1 : 0) * TraceFilterOptions.indices("--batch", batches).size();
+        }
+        long perStep = 13L * c.hiddenSize() + Math.max(c.inputSize(), c.outputSize()) + 2L * c.outputHiddenSize() + c.hiddenSize();
+        long values = rows * c.numLayers() * c.directions() * perStep;
+        if (values > MAX_VALUES) {
+            throw new InputException("card: the trace would hold " + values + " values, too many for one page (limit " + MAX_VALUES
+                    + "); draw fewer rows with --batch, or a shorter input");
+        }
+    }
+}

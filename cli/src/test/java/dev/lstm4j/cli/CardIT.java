@@ -1,0 +1,234 @@
+package dev.lstm4j.cli;
+
+import dev.lstm4j.Layout;
+import dev.lstm4j.LstmModel;
+import dev.lstm4j.LstmState;
+import dev.lstm4j.io.ModelLoader;
+import dev.lstm4j.io.Npy;
+import dev.lstm4j.reference.StepValues;
+import dev.lstm4j.trace.Trace;
+import dev.lstm4j.trace.TraceFilter;
+import dev.lstm4j.trace.TraceStep;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Renders {@code lstm4j card} pages in headless Chromium (Debian's {@code chromium}), checks every value the
+ * page shows against the trace, and saves a screenshot of the demo card to {@code docs/card.png}. Fails, never
+ * skips, when Chromium is missing.
+ */
+class CardIT {
+    private static final int ROWS = 6;
+    private static final Pattern VALUE = Pattern.compile("<text ([^>]*class=\"v\"[^>]*)>([^<]*)<title>");
+    private static final Pattern ATTR = Pattern.compile("([\\w-]+)=\"([^\"]*)\"");
+    private static final Map<String, Function<StepValues, double[]>> VARS = new LinkedHashMap<>();
+
+    static {
+        VARS.put("x", StepValues::x);
+        VARS.put("h_prev", StepValues::hPrev);
+        VARS.put("c_prev", StepValues::cPrev);
+        VARS.put("i_pre", v -> v.i().preActivation());
+        VARS.put("i", v -> v.i().activation());
+        VARS.put("f_pre", v -> v.f().preActivation());
+        VARS.put("f", v -> v.f().activation());
+        VARS.put("g_pre", v -> v.g().preActivation());
+        VARS.put("g", v -> v.g().activation());
+        VARS.put("o_pre", v -> v.o().preActivation());
+        VARS.put("o", v -> v.o().activation());
+        VARS.put("f_c_prev", StepValues::kept);
+        VARS.put("i_g", StepValues::written);
+        VARS.put("c", StepValues::c);
+        VARS.put("tanh_c", StepValues::tanhC);
+        VARS.put("h", StepValues::hidden);
+    }
+
+    private static Path chromium;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void findChromium() {
+        String override = System.getenv("LSTM4J_CHROMIUM");
+        if (override != null && !override.isBlank()) {
+            chromium = Path.of(override);
+            assertTrue(Files.isExecutable(chromium), "LSTM4J_CHROMIUM=" + override + " is not an executable file");
+            return;
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            for (String name : new String[] {"chromium", "chromium-browser"}) {
+                Path p = Path.of(dir, name);
+                if (Files.isExecutable(p)) {
+                    chromium = p;
+                    return;
+                }
+            }
+        }
+        fail("CardIT renders the card in headless Chromium, but no chromium is on PATH (" + System.getenv("PATH")
+                + "). Install Debian's: apt-get install -y chromium (or set LSTM4J_CHROMIUM to the binary).");
+    }
+
+    @Test
+    void demoCardShowsTheTraceAtEveryStep() throws Exception {
+        Path page = tmp.resolve("card.html");
+        Cli r = Cli.run("card", "--demo", "--out", page.toString());
+        assertEquals(0, r.code(), r.toString());
+        CardCommandTest.assertSelfContained(Files.readString(page));
+        Trace trace;
+        try (DemoFiles demo = new DemoFiles()) {
+            LstmModel m = ModelLoader.load(demo.resolve("model.safetensors"), ModelLoader.Options.DEFAULT);
+            trace = Trace.record(m, Npy.read(demo.resolve("input.npy")), Layout.BATCH_FIRST, null, null, TraceFilter.ALL);
+        }
+        for (int t = 0; t < 3; t++) {
+            String dom = dumpDom(page, "step=" + t);
+            assertTrue(dom.contains("data-step=\"" + t + "\""), "page did not open at step " + t);
+            int shown = checkValues(dom, trace.at(0, 0, 0, t), false, 0, "demo step " + t);
+            assertEquals(2 + 3 + 3 + 8 * 3 + 5 * 3, shown, "values drawn at step " + t);
+            assertTrue(dom.contains("head yₜ = ["), "status shows the head's output");
+        }
+        // the screenshot for the README
+        Path png = tmp.resolve("card.png");
+        screenshot(page, "step=2", png);
+        byte[] bytes = Files.readAllBytes(png);
+        assertTrue(bytes.length > 50_000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', "screenshot is a PNG of " + bytes.length + " bytes");
+        Path docs = Path.of("..", "docs");
+        assertTrue(Files.isDirectory(docs), "run from the cli module: " + docs.toAbsolutePath() + " not found");
+        Files.write(docs.resolve("card.png"), bytes);
+        Files.write(Path.of("target", "card.png"), bytes);
+    }
+
+    @Test
+    void layersDirectionsRowsUnitsAndPadding() throws Exception {
+        Path dir = TraceCommandTest.fixture("packed_layers2_bidir_proj_state");
+        Path page = tmp.resolve("packed.html");
+        Cli r = Cli.run("card", "--weights", dir.resolve("model.safetensors").toString(), "--input", dir.resolve("input.npy").toString(),
+                "--h0", dir.resolve("h0.npy").toString(), "--c0", dir.resolve("c0.npy").toString(), "--lengths",
+                dir.resolve("lengths.npy").toString(), "--out", page.toString());
+        assertEquals(0, r.code(), r.toString());
+        LstmModel m = ModelLoader.load(dir.resolve("model.safetensors"), ModelLoader.Options.DEFAULT);
+        Trace trace = Trace.record(m, Npy.read(dir.resolve("input.npy")), Layout.BATCH_FIRST,
+                new LstmState(Npy.read(dir.resolve("h0.npy")), Npy.read(dir.resolve("c0.npy"))), new int[] {7, 3, 5, 1, 6}, TraceFilter.ALL);
+        int[][] views = {{2, 1, 1, 1, 6}, {0, 0, 0, 3, 0}, {6, 1, 0, 0, 0}, {4, 0, 1, 4, 0}};
+        for (int[] v : views) {
+            String where = "step=" + v[0] + "&layer=" + v[1] + "&dir=" + v[2] + "&batch=" + v[3] + "&unit=" + v[4];
+            String dom = dumpDom(page, where);
+            assertTrue(dom.contains("data-step=\"" + v[0] + "\" data-layer=\"" + v[1] + "\" data-dir=\"" + v[2] + "\" data-batch=\"" + v[3] + "\""),
+                    "page did not open at " + where);
+            int shown = checkValues(dom, trace.at(v[1], v[2], v[3], v[0]), true, v[4], where);
+            assertTrue(shown > 0, where + ": no values drawn");
+        }
+        // row 1 has length 3, so step 4 is padding: nothing drawn, and the page says so
+        String dom = dumpDom(page, "step=4&layer=0&dir=0&batch=1");
+        assertTrue(trace.at(0, 0, 1, 4) == null);
+        assertEquals(0, count(VALUE.matcher(dom)), "values drawn at a padded step");
+        assertTrue(dom.contains("padding, row 1 has length 3, so nothing is computed here"), "status at a padded step");
+    }
+
+    /** Every value of the step's record in the unit window is drawn once, with its exact number and its rounded text. */
+    private static int checkValues(String dom, TraceStep step, boolean projected, int unit, String where) {
+        assertTrue(step != null, where + ": no record");
+        Map<String, String[]> drawn = new HashMap<>();
+        Matcher m = VALUE.matcher(dom);
+        int n = 0;
+        while (m.find()) {
+            Map<String, String> a = new HashMap<>();
+            Matcher am = ATTR.matcher(m.group(1));
+            while (am.find()) {
+                a.put(am.group(1), am.group(2));
+            }
+            String id = a.get("data-var") + "[" + a.get("data-k") + "]";
+            assertTrue(drawn.put(id, new String[] {a.get("data-value"), m.group(2)}) == null, where + ": " + id + " drawn twice");
+            n++;
+        }
+        Map<String, Function<StepValues, double[]>> vars = new LinkedHashMap<>(VARS);
+        if (projected) {
+            vars.put("h_proj", StepValues::h);
+        }
+        int expected = 0;
+        for (Map.Entry<String, Function<StepValues, double[]>> e : vars.entrySet()) {
+            double[] values = e.getValue().apply(step.values());
+            int from = unit < values.length ? unit : (values.length - 1) / ROWS * ROWS;
+            for (int k = from; k < Math.min(values.length, from + ROWS); k++) {
+                String id = e.getKey() + "[" + k + "]";
+                String[] got = drawn.get(id);
+                assertTrue(got != null, where + ": " + id + " not drawn; drawn: " + drawn.keySet());
+                assertEquals(values[k], Double.parseDouble(got[0]), 0.0, where + ": " + id + " data-value");
+                assertEquals(display(values[k]), got[1], where + ": " + id + " text");
+                expected++;
+            }
+        }
+        assertEquals(expected, n, where + ": values drawn " + drawn.keySet());
+        return n;
+    }
+
+    /** As the page formats numbers: JavaScript's toFixed(6) (exact binary value, ties away from zero), else toExponential(3). */
+    private static String display(double v) {
+        double a = Math.abs(v);
+        if (a == 0 || (a >= 1e-4 && a < 1e4)) {
+            return new BigDecimal(v).setScale(6, RoundingMode.HALF_UP).toPlainString();
+        }
+        throw new AssertionError("test data should stay in the fixed-point range, got " + v);
+    }
+
+    private static int count(Matcher m) {
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
+    }
+
+    private String dumpDom(Path page, String fragment) throws Exception {
+        Path out = tmp.resolve("dom-" + System.nanoTime() + ".html");
+        run(List.of("--dump-dom", page.toUri() + "#" + fragment), out);
+        String dom = Files.readString(out);
+        assertTrue(dom.contains("<svg id=\"cell\""), "chromium returned no page: " + dom.length() + " chars");
+        return dom;
+    }
+
+    private void screenshot(Path page, String fragment, Path png) throws Exception {
+        run(List.of("--window-size=1500,1000", "--hide-scrollbars", "--screenshot=" + png, page.toUri() + "#" + fragment), tmp.resolve("shot.out"));
+        assertTrue(Files.size(png) > 0, "no screenshot written");
+    }
+
+    /** One headless Chromium run with a fresh profile; fails with its log on a non-zero exit or after 120 s. */
+    private void run(List<String> args, Path stdout) throws Exception {
+        Path profile = Files.createTempDirectory(tmp, "chromium-profile");
+        Path log = tmp.resolve("chromium-" + System.nanoTime() + ".log");
+        List<String> cmd = new ArrayList<>(List.of(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + profile));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(log.toFile()).start();
+        try {
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                fail("chromium did not finish in 120 s: " + String.join(" ", cmd) + "\n" + Files.readString(log));
+            }
+            assertEquals(0, p.exitValue(), "chromium failed: " + String.join(" ", cmd) + "\n" + Files.readString(log));
+        } finally {
+            // the profile lives in the @TempDir, which JUnit removes
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}

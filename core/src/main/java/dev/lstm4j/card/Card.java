@@ -1,0 +1,176 @@
+package dev.lstm4j.card;
+
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.Precision;
+import dev.lstm4j.Tensor;
+import dev.lstm4j.io.Json;
+import dev.lstm4j.reference.StepValues;
+import dev.lstm4j.trace.Trace;
+import dev.lstm4j.trace.TraceJson;
+import dev.lstm4j.trace.TraceStep;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Function;
+
+/**
+ * The LSTM reference card drawn with a trace's values: one self-contained HTML page (inline CSS, JavaScript
+ * and SVG; nothing is fetched) with the cell diagram, colour-coded by gate, showing every operation and
+ * variable at a chosen step; a step slider, layer/direction/batch pickers, and small plots of h, c and the
+ * gates over time.
+ *
+ * <p>The page reads its starting view from the URL fragment: {@code card.html#step=2&layer=0&dir=0&batch=0&unit=0}.
+ * Every value drawn is an SVG {@code text.v} element with {@code data-var} (the trace's JSON name),
+ * {@code data-k} (unit) and {@code data-value} (the exact number), so tests can read the DOM.
+ */
+public final class Card {
+    /** Names of the per-step series in the page data, in the order of {@link #SERIES}. */
+    private static final String[] NAMES = {"x", "h_prev", "c_prev", "i_pre", "i", "f_pre", "f", "g_pre", "g", "o_pre", "o", "f_c_prev",
+            "i_g", "c", "tanh_c", "h", "h_proj"};
+    @SuppressWarnings("unchecked")
+    private static final Function<StepValues, double[]>[] SERIES = new Function[] {
+        (Function<StepValues, double[]>) StepValues::x, (Function<StepValues, double[]>) StepValues::hPrev,
+        (Function<StepValues, double[]>) StepValues::cPrev,
+        (Function<StepValues, double[]>) v -> v.i().preActivation(), (Function<StepValues, double[]>) v -> v.i().activation(),
+        (Function<StepValues, double[]>) v -> v.f().preActivation(), (Function<StepValues, double[]>) v -> v.f().activation(),
+        (Function<StepValues, double[]>) v -> v.g().preActivation(), (Function<StepValues, double[]>) v -> v.g().activation(),
+        (Function<StepValues, double[]>) v -> v.o().preActivation(), (Function<StepValues, double[]>) v -> v.o().activation(),
+        (Function<StepValues, double[]>) StepValues::kept, (Function<StepValues, double[]>) StepValues::written,
+        (Function<StepValues, double[]>) StepValues::c, (Function<StepValues, double[]>) StepValues::tanhC,
+        (Function<StepValues, double[]>) StepValues::hidden, (Function<StepValues, double[]>) StepValues::h,
+    };
+
+    private Card() {
+    }
+
+    /**
+     * The page's HTML.
+     *
+     * @param title       shown as the page heading, e.g. the model file's name
+     * @param description one line about the model, e.g. its architecture
+     */
+    public static String html(Trace trace, String title, String description) {
+        String template = resource("card.html");
+        return template.replace("/*CARD_CSS*/", resource("card.css"))
+                .replace("/*CARD_JS*/", resource("card.js"))
+                .replace("{{TITLE}}", escape(title))
+                .replace("/*CARD_DATA*/null", data(trace, title, description).replace("</", "<\\/"));
+    }
+
+    /** Writes the page to {@code file}. */
+    public static void write(Path file, Trace trace, String title, String description) {
+        try {
+            Files.writeString(file, html(trace, title, description), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The page data: configuration, and for each layer/direction/batch row one array per stage, indexed by time
+     * step, null where nothing was computed (padding) or recorded (filtered out).
+     */
+    static String data(Trace trace, String title, String description) {
+        LstmConfig c = trace.config();
+        StringBuilder b = new StringBuilder();
+        b.append("{\"title\":");
+        Json.quote(b, title);
+        b.append(",\"description\":");
+        Json.quote(b, description);
+        b.append(",\"input_size\":").append(c.inputSize()).append(",\"hidden_size\":").append(c.hiddenSize())
+                .append(",\"num_layers\":").append(c.numLayers()).append(",\"directions\":").append(c.directions())
+                .append(",\"proj_size\":").append(c.projSize()).append(",\"bias\":").append(c.bias())
+                .append(",\"dtype\":\"").append(trace.precision() == Precision.F64 ? "float64" : "float32").append('"')
+                .append(",\"batch\":").append(trace.batch()).append(",\"steps\":").append(trace.steps()).append(",\"lengths\":")
+                .append(Json.write(java.util.Arrays.stream(trace.lengths()).boxed().toList()));
+        b.append(",\"head\":");
+        head(b, trace);
+        b.append(",\"series\":{");
+        boolean firstSeries = true;
+        for (int layer = 0; layer < c.numLayers(); layer++) {
+            for (int dir = 0; dir < c.directions(); dir++) {
+                for (int row = 0; row < trace.batch(); row++) {
+                    boolean any = false;
+                    for (int t = 0; t < trace.steps() && !any; t++) {
+                        any = trace.at(layer, dir, row, t) != null;
+                    }
+                    if (!any) {
+                        continue;
+                    }
+                    b.append(firstSeries ? "" : ",").append("\n\"").append(layer).append(',').append(dir).append(',').append(row).append("\":{");
+                    firstSeries = false;
+                    for (int n = 0; n < NAMES.length; n++) {
+                        if (n == NAMES.length - 1 && c.projSize() == 0) {
+                            continue;
+                        }
+                        b.append(n == 0 ? "" : ",").append('"').append(NAMES[n]).append("\":[");
+                        for (int t = 0; t < trace.steps(); t++) {
+                            TraceStep s = trace.at(layer, dir, row, t);
+                            b.append(t == 0 ? "" : ",");
+                            if (s == null) {
+                                b.append("null");
+                            } else {
+                                TraceJson.numbers(b, SERIES[n].apply(s.values()));
+                            }
+                        }
+                        b.append(']');
+                    }
+                    b.append('}');
+                }
+            }
+        }
+        b.append("}}");
+        return b.toString();
+    }
+
+    /** The head's output per batch row and step, {@code [row][t][k]}, or null. */
+    private static void head(StringBuilder b, Trace trace) {
+        Tensor y = trace.head();
+        if (y == null) {
+            b.append("null");
+            return;
+        }
+        int o = y.size(-1);
+        b.append('[');
+        for (int row = 0; row < trace.batch(); row++) {
+            b.append(row == 0 ? "[" : ",[");
+            for (int t = 0; t < trace.steps(); t++) {
+                b.append(t == 0 ? "" : ",");
+                if (t >= trace.lengths()[row]) {
+                    b.append("null");
+                    continue;
+                }
+                double[] v = new double[o];
+                for (int k = 0; k < o; k++) {
+                    v[k] = switch (trace.layout()) {
+                        case "unbatched" -> y.get(t, k);
+                        case "seq_first" -> y.get(t, row, k);
+                        default -> y.get(row, t, k);
+                    };
+                }
+                TraceJson.numbers(b, v);
+            }
+            b.append(']');
+        }
+        b.append(']');
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = Card.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("card resource " + name + " is missing from the jar; rebuild lstm4j");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

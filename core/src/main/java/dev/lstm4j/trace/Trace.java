@@ -1,0 +1,195 @@
+package dev.lstm4j.trace;
+
+import dev.lstm4j.Layout;
+import dev.lstm4j.Lstm;
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.LstmModel;
+import dev.lstm4j.LstmOutput;
+import dev.lstm4j.LstmState;
+import dev.lstm4j.Precision;
+import dev.lstm4j.Tensor;
+import dev.lstm4j.Validate;
+import dev.lstm4j.reference.Gate;
+import dev.lstm4j.reference.StepObserver;
+import dev.lstm4j.reference.StepValues;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A recorded forward pass: for every kept time step, layer, direction and batch row, everything the cell
+ * computed (see {@link TraceStep}), plus the run's results. Recording is opt-in: it runs the reference path
+ * with a {@link StepObserver}; a forward pass without one records nothing and pays nothing.
+ *
+ * <p>Legend: B batch, T steps, H hidden, Hh size of h, L layers, D directions.
+ */
+public final class Trace {
+    private final LstmConfig config;
+    private final Precision precision;
+    private final String layout;
+    private final int batch;
+    private final int steps;
+    private final int[] lengths;
+    private final TraceFilter filter;
+    private final List<TraceStep> records;
+    private final Map<Key, TraceStep> index = new HashMap<>();
+    private final LstmOutput output;
+    private final Tensor head;
+
+    private Trace(LstmConfig config, Precision precision, String layout, int batch, int steps, int[] lengths, TraceFilter filter,
+                  List<TraceStep> records, LstmOutput output, Tensor head) {
+        this.config = config;
+        this.precision = precision;
+        this.layout = layout;
+        this.batch = batch;
+        this.steps = steps;
+        this.lengths = lengths;
+        this.filter = filter;
+        List<TraceStep> sorted = new ArrayList<>(records);
+        // reading order: a batch row's steps in time order, each through the layers bottom-up, forward then reverse
+        sorted.sort(Comparator.comparingInt(TraceStep::batch).thenComparingInt(TraceStep::step).thenComparingInt(TraceStep::layer)
+                .thenComparingInt(TraceStep::direction));
+        this.records = List.copyOf(sorted);
+        for (TraceStep s : this.records) {
+            index.put(key(s.layer(), s.direction(), s.batch(), s.step()), s);
+        }
+        this.output = output;
+        this.head = head;
+    }
+
+    /** Records a full trace of {@code lstm(input, initial)}. See {@link #record(LstmModel, Tensor, Layout, LstmState, int[], TraceFilter)}. */
+    public static Trace record(Lstm lstm, Tensor input, Layout layout, LstmState initial, int[] lengths, TraceFilter filter) {
+        return record(new LstmModel(lstm, null, "", null, false, List.of()), input, layout, initial, lengths, filter);
+    }
+
+    /**
+     * Runs the model on the reference path and records the steps {@code filter} keeps.
+     *
+     * @param input   as {@link Lstm#forward(Tensor, Layout, LstmState)} takes it
+     * @param lengths one length per batch row for a variable-length batch, or null
+     * @param filter  the steps to keep; {@link TraceFilter#ALL} for all
+     * @throws dev.lstm4j.InputException when the input does not fit the model, or the filter names a step,
+     *                                   layer, direction or batch row that does not exist
+     */
+    public static Trace record(LstmModel model, Tensor input, Layout layout, LstmState initial, int[] lengths, TraceFilter filter) {
+        Lstm lstm = model.lstm();
+        LstmConfig c = lstm.config();
+        Validate.input(input != null && (input.rank() == 2 || input.rank() == 3), "input: expected a 3-D batch (B, T, I) / (T, B, I)"
+                + " or a 2-D unbatched sequence (T, I), got " + (input == null ? "null" : "shape " + Tensor.shapeString(input.shape())));
+        boolean unbatched = input.rank() == 2;
+        boolean seqFirst = !unbatched && layout == Layout.SEQ_FIRST;
+        int b = unbatched ? 1 : input.size(seqFirst ? 1 : 0);
+        int t = input.size(unbatched || seqFirst ? 0 : 1);
+        TraceFilter f = filter == null ? TraceFilter.ALL : filter;
+        inRange("step", f.steps(), t, "the input has " + t + " time steps");
+        inRange("layer", f.layers(), c.numLayers(), "the model has " + c.numLayers() + " layer" + (c.numLayers() == 1 ? "" : "s"));
+        inRange("direction", f.directions(), c.directions(), c.bidirectional() ? "0 is forward, 1 reverse"
+                : "the model is unidirectional (0 is forward)");
+        inRange("batch row", f.batches(), b, "the batch has " + b + " row" + (b == 1 ? "" : "s"));
+
+        List<TraceStep> records = new ArrayList<>();
+        StepObserver recorder = (layer, dir, row, step, v) -> {
+            if (f.accepts(layer, dir, row, step)) {
+                records.add(new TraceStep(layer, dir, row, step, copy(v)));
+            }
+        };
+        LstmModel.Result r = model.forward(input, layout, initial, lengths, recorder);
+        int[] lens = new int[b];
+        Arrays.fill(lens, t);
+        if (lengths != null) {
+            System.arraycopy(lengths, 0, lens, 0, b);
+        }
+        return new Trace(c, lstm.precision(), unbatched ? "unbatched" : seqFirst ? "seq_first" : "batch_first", b, t, lens, f, records,
+                r.lstm(), r.head());
+    }
+
+    private static void inRange(String what, Set<Integer> wanted, int count, String why) {
+        if (wanted != null) {
+            for (int v : wanted) {
+                Validate.input(v >= 0 && v < count, "trace filter: " + what + " " + v + " does not exist; " + why
+                        + " (0.." + (count - 1) + ")");
+            }
+        }
+    }
+
+    /** Own copies, so later changes to the engine's arrays cannot alter the record. */
+    private static StepValues copy(StepValues v) {
+        double[] hidden = v.hidden().clone();
+        double[] h = v.h() == v.hidden() ? hidden : v.h().clone();
+        return new StepValues(v.x().clone(), v.hPrev().clone(), v.cPrev().clone(), copy(v.i()), copy(v.f()), copy(v.g()), copy(v.o()),
+                v.kept().clone(), v.written().clone(), v.c().clone(), v.tanhC().clone(), hidden, h);
+    }
+
+    private static Gate copy(Gate g) {
+        return new Gate(g.preActivation().clone(), g.activation().clone());
+    }
+
+    private record Key(int layer, int direction, int batch, int step) {
+    }
+
+    private static Key key(int layer, int direction, int batch, int step) {
+        return new Key(layer, direction, batch, step);
+    }
+
+    public LstmConfig config() {
+        return config;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /** {@code batch_first}, {@code seq_first} or {@code unbatched}: how the input was given. */
+    public String layout() {
+        return layout;
+    }
+
+    /** B, 1 for unbatched input. */
+    public int batch() {
+        return batch;
+    }
+
+    /** T, the input's time steps. */
+    public int steps() {
+        return steps;
+    }
+
+    /** Each batch row's length: T for every row unless the run had lengths. */
+    public int[] lengths() {
+        return lengths.clone();
+    }
+
+    public TraceFilter filter() {
+        return filter;
+    }
+
+    /** True when h is projected: then {@code values.h()} is {@code W_hr values.hidden()}. */
+    public boolean projected() {
+        return config.projSize() > 0;
+    }
+
+    /** Every kept step, ordered by batch row, time step, layer, direction. */
+    public List<TraceStep> records() {
+        return records;
+    }
+
+    /** The record at these indices, or null when it was filtered out or is padding. */
+    public TraceStep at(int layer, int direction, int batch, int step) {
+        return index.get(key(layer, direction, batch, step));
+    }
+
+    /** The run's output, h_n and c_n, as {@link Lstm#forward(Tensor, Layout, LstmState)} returns them. */
+    public LstmOutput output() {
+        return output;
+    }
+
+    /** The head applied to the output, or null when the model has none. */
+    public Tensor head() {
+        return head;
+    }
+}
