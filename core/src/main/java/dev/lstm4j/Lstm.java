@@ -95,6 +95,7 @@ public final class Lstm {
      */
     public LstmOutput forward(Tensor input, Layout layout, LstmState initial, int[] lengths, StepObserver observer) {
         Validate.input(input != null, "input is null");
+        Validate.input(input.dtype().isFloat(), "input: expected a float tensor, got " + input.dtype().torchName());
         Validate.input(input.rank() == 2 || input.rank() == 3, "input: expected a 3-D batch (B, T, I) / (T, B, I) or a 2-D unbatched"
                 + " sequence (T, I), got shape " + Tensor.shapeString(input.shape()));
         boolean unbatched = input.rank() == 2;

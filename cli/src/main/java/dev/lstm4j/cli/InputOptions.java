@@ -45,7 +45,7 @@ final class InputOptions {
             throw new InputException("give both --h0 and --c0, or neither (missing " + (h0 == null ? "--h0" : "--c0") + ")");
         }
         boolean csv = !isNpy(input);
-        Tensor x = csv ? Csv.read(input, DType.F64).values() : Npy.read(input);
+        Tensor x = csv ? Csv.read(input, DType.F64).values() : floats(input);
         if (csv && seqFirst) {
             throw new InputException("--seq-first applies to 3-D .npy input; a CSV is one (T, I) sequence");
         }
@@ -57,8 +57,18 @@ final class InputOptions {
             throw new InputException(input + ": expected a 3-D batch (B, T, I) or a 2-D sequence (T, I), got shape "
                     + Tensor.shapeString(x.shape()));
         }
-        LstmState initial = h0 == null ? null : new LstmState(Npy.read(h0), Npy.read(c0));
+        LstmState initial = h0 == null ? null : new LstmState(floats(h0), floats(c0));
         return new Loaded(x, csv, seqFirst ? Layout.SEQ_FIRST : Layout.BATCH_FIRST, initial, Lengths.parse(lengths));
+    }
+
+    /** A float .npy; integer arrays (readable for --lengths) are refused here, as PyTorch refuses them. */
+    static Tensor floats(Path file) {
+        Tensor t = Npy.read(file);
+        if (!t.dtype().isFloat()) {
+            throw new InputException(file + ": array of " + t.dtype().torchName() + "; expected float32 or float64"
+                    + " (convert with x.astype(numpy.float32))");
+        }
+        return t;
     }
 
     /** By content: the .npy magic, whatever the file's name. */

@@ -139,6 +139,23 @@ class CliTest {
     }
 
     @Test
+    void integerInputIsRefused() {
+        Path x = tmp.resolve("x.npy");
+        Npy.write(x, Tensor.zeros(DType.F32, 2, 3, 5));
+        Path ints = tmp.resolve("ints.npy");
+        try {
+            byte[] b = Files.readAllBytes(x);
+            String h = new String(b, 0, 64, java.nio.charset.StandardCharsets.ISO_8859_1).replace("<f4", "<i4");
+            System.arraycopy(h.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, b, 0, 64);
+            Files.write(ints, b);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        failsWith(cli("run", "--weights", fx("basic_f32", "model.safetensors").toString(), "--input", ints.toString(), "--out",
+                tmp.toString()), "array of int32; expected float32 or float64");
+    }
+
+    @Test
     void h0OfWrongShape() {
         Path h = tmp.resolve("h0.npy");
         Npy.write(h, Tensor.zeros(DType.F32, 1, 2, 7));

@@ -65,12 +65,12 @@ class NpyCsvTest {
         Files.write(p, Arrays.copyOf(all, all.length - 4));
         String m = assertThrows(FileFormatException.class, () -> Npy.read(p)).getMessage();
         assertTrue(m.contains("needs 64 bytes") && m.contains("truncated"), m);
-        String intHeader = new String(all, 0, 128, StandardCharsets.ISO_8859_1).replace("<f4", "<i8");
+        String intHeader = new String(all, 0, 128, StandardCharsets.ISO_8859_1).replace("<f4", "<c8");
         byte[] ints = Arrays.copyOf(all, all.length);
         System.arraycopy(intHeader.getBytes(StandardCharsets.ISO_8859_1), 0, ints, 0, 128);
         Files.write(p, ints);
         m = assertThrows(FileFormatException.class, () -> Npy.read(p)).getMessage();
-        assertTrue(m.contains("'<i8' is not supported") && m.contains("astype"), m);
+        assertTrue(m.contains("'<c8' is not supported") && m.contains("astype"), m);
     }
 
     @Test
