@@ -5,7 +5,6 @@ import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.io.ModelLoader;
 import dev.lstm4j.io.StateDict;
-import dev.lstm4j.io.WeightsFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,7 +20,8 @@ import java.util.concurrent.Callable;
                 "and whether it is valid. Exits 0 when it is a valid LSTM, 1 when not."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j inspect --weights model.safetensors",
-                "  lstm4j inspect --weights checkpoint.safetensors --prefix encoder.lstm."})
+                "  lstm4j inspect --weights checkpoint.safetensors --prefix encoder.lstm.",
+                "  lstm4j inspect --weights checkpoint.pt --key model"})
 final class InspectCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -32,7 +32,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        StateDict sd = WeightsFiles.read(model.weights);
+        StateDict sd = model.read();
         out.println("file:     " + model.weights + " (" + sd.format() + ", " + sd.tensors().size() + " tensors)");
         for (Map.Entry<String, String> e : sd.metadata().entrySet()) {
             out.println("metadata: " + e.getKey() + " = " + e.getValue());
