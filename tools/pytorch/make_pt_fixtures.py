@@ -24,7 +24,8 @@ case.json lists the weights files (with the --key each needs, if any) and the
 model's configuration in the same fields as tools/pytorch/make_fixtures.py.
 The "views" case stores its tensors as views of shared storages, with storage
 offsets and non-contiguous strides; "dtypes" holds one tensor per storage type
-with the values PyTorch reads back; "refused/" holds files lstm4j must refuse
+with the values PyTorch reads back; "pickles/" holds one plain-Python sample
+pickled with protocols 0 to 5 and the JSON it must read as; "refused/" holds files lstm4j must refuse
 (whole pickled models, TorchScript, legacy format, malicious pickles). The
 malicious pickles are checked here to really run their payload under Python's
 pickle (in a temp dir) and to be refused by torch.load(weights_only=True).
@@ -408,6 +409,47 @@ def write_refused(outdir, plain_dir):
         f.write("\n")
 
 
+def pickle_sample():
+    """Plain Python values of the kinds a checkpoint holds, exercising most opcodes of each protocol."""
+    shared = [1, 2]
+    return collections.OrderedDict([
+        ("int", 7), ("neg", -300), ("i32", 2 ** 31 - 1), ("i64", -(2 ** 63)), ("big", 2 ** 70), ("negbig", -(2 ** 65)),
+        ("float", 0.1), ("tiny", 5e-324), ("huge", -1e300), ("str", "h\u00e9llo \u2603 \\ 'q' \"d\"\n"), ("empty_str", ""),
+        ("true", True), ("false", False), ("none", None),
+        ("list", [1, [2, [3, []]]]), ("tuple", (1, "a", (2.5,))), ("t2", (1, 2)), ("t3", (1, 2, 3)), ("t4", (1, 2, 3, 4)),
+        ("nested", {"a": {"b": {"c": 1}}}), ("shared", shared), ("shared2", shared), ("empty", {}), ("empty_tuple", ()),
+        ("od", collections.OrderedDict([("z", 1), ("a", 2)])),
+        ("long_list", list(range(1100))), ("many", {"k%d" % i: i for i in range(1001)}),
+    ])
+
+
+def jsonable(v):
+    """The sample as JSON: tuples become lists; ints beyond 64 bits become "int:<digits>"."""
+    if isinstance(v, bool) or v is None or isinstance(v, (str, float)):
+        return v
+    if isinstance(v, int):
+        return v if -(2 ** 63) <= v < 2 ** 63 else "int:%d" % v
+    if isinstance(v, (list, tuple)):
+        return [jsonable(x) for x in v]
+    return collections.OrderedDict((k, jsonable(x)) for k, x in v.items())
+
+
+def write_pickles(outdir):
+    """The same plain-Python sample pickled with protocols 0 to 5, and what it must read as."""
+    os.makedirs(outdir)
+    sample = pickle_sample()
+    for proto in range(6):
+        data = pickle.dumps(sample, protocol=proto)
+        assert pickle.loads(data) == sample
+        with open(os.path.join(outdir, "protocol%d.pkl" % proto), "wb") as f:
+            f.write(data)
+    with open(os.path.join(outdir, "expected.json"), "w") as f:
+        json.dump(collections.OrderedDict([("format_version", FORMAT_VERSION), ("generator", GENERATOR),
+                                           ("python_pickle_protocols", list(range(6))), ("value", jsonable(sample))]),
+                  f, ensure_ascii=False)
+        f.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=DEFAULT_OUT, help="fixtures directory (wiped and rewritten)")
@@ -422,6 +464,8 @@ def main():
     print("wrote dtypes")
     write_refused(os.path.join(args.out, "refused"), os.path.join(args.out, "plain"))
     print("wrote refused")
+    write_pickles(os.path.join(args.out, "pickles"))
+    print("wrote pickles")
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(collections.OrderedDict([
             ("format_version", FORMAT_VERSION), ("torch_version", torch.__version__), ("generator", GENERATOR),
