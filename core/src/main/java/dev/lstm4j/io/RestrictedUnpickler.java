@@ -40,7 +40,7 @@ final class RestrictedUnpickler {
     static final int MAX_STACK = 1 << 20;
     static final int MAX_NESTING = 10_000;
     static final int MAX_MEMO = 1 << 20;
-    static final int MAX_OBJECTS = 1 << 23;
+    static final int MAX_OBJECTS = 1 << 21;
     static final int MAX_INT_BYTES = 1024;
     static final int MAX_KEY_DEPTH = 32;
     static final int MAX_RANK = 64;

@@ -52,6 +52,8 @@ public final class TorchFiles {
     /** Newest archive format version known (PyTorch writes 3 for torch.save). */
     static final int MAX_VERSION = 10;
     private static final int MAX_SEARCH_NODES = 100_000;
+    /** Elements views may add beyond twice their storages' (expanded tensors are legal but rare). */
+    static final long MIN_ELEMENT_BUDGET = 1 << 24;
     private static final int MAX_SEARCH_DEPTH = 16;
     private static final Pattern LSTM_KEY = Pattern.compile("(^|.*\\.)weight_ih(_l\\d+(_reverse)?)?$");
     /** The pickled legacy magic number, protocol 2: PROTO 2, LONG1 10 bytes 0x1950a86a20f9469cfc6c, STOP. */
@@ -152,11 +154,28 @@ public final class TorchFiles {
                 }
             }
         }
+        // views may overlap (stride 0 expands one element to many): cap what they add up to
+        Map<String, Long> stored = new HashMap<>();
+        for (Object v : found.dict().map.values()) {
+            Storage s = ((TensorRef) v).storage();
+            stored.merge(s.key(), s.numel(), Math::max);
+        }
+        long budget = MIN_ELEMENT_BUDGET;
+        for (long n : stored.values()) {
+            budget += 2 * n;
+        }
+        long total = 0;
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         Map<String, ByteBuffer> data = new HashMap<>();
         for (Map.Entry<Object, Object> e : found.dict().map.entrySet()) {
             String k = (String) e.getKey();
             TensorRef t = (TensorRef) e.getValue();
+            total += Tensor.elementCount(t.size());
+            if (total > budget) {
+                throw new FileFormatException(file, "the state dict's tensors add up to more than " + budget + " elements, over twice what"
+                        + " their storages hold (" + (budget - MIN_ELEMENT_BUDGET) / 2 + "); refusing to expand views that far."
+                        + " Save contiguous copies: {k: v.contiguous() for k, v in state_dict.items()}");
+            }
             ByteBuffer buf = data.computeIfAbsent(t.storage().key(), s -> Zip.wrap(zip.read(zip.find(top + "data/" + s))).order(order));
             tensors.put(k, tensor(t, buf));
         }

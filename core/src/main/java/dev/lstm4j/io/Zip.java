@@ -25,8 +25,8 @@ import java.util.zip.Inflater;
  * anything is decompressed: its local header must match, its data must lie before the central directory
  * and must not overlap another entry's (the overlapping-entry zip bomb). Reading an entry enforces its
  * declared size and CRC-32; a deflated entry may not declare more than deflate's maximum expansion
- * ({@value #MAX_RATIO}:1) and is never inflated past its declared size, so memory stays bounded by what
- * the directory declares. Refused: encryption, multi-disk archives, compression other than stored (0)
+ * ({@value #MAX_RATIO}:1), all deflated entries together may not declare more than max(64 MiB, 64 × the
+ * file's size), and no entry is inflated past its declared size: memory stays proportional to the file. Refused: encryption, multi-disk archives, compression other than stored (0)
  * or deflate (8), duplicate names.
  */
 final class Zip {
@@ -37,6 +37,9 @@ final class Zip {
     /** Largest entry read into memory: a Java array's limit. */
     static final int MAX_ENTRY_BYTES = Integer.MAX_VALUE - 8;
     private static final int MAX_CENTRAL_DIRECTORY = 64 << 20;
+    /** All deflated entries together may inflate to at most max(64 MiB, 64 × the file's size). */
+    static final long MIN_INFLATE_BUDGET = 64L << 20;
+    static final long INFLATE_BUDGET_RATIO = 64;
 
     private static final int LOCAL = 0x04034b50;
     private static final int CENTRAL = 0x02014b50;
@@ -189,6 +192,16 @@ final class Zip {
             throw bad(file, "central directory has " + (cdSize - p) + " bytes after its " + count + " entries");
         }
         checkOverlaps(entries, file);
+        long inflated = 0;
+        for (Entry e : entries) {
+            inflated += e.method() == DEFLATED ? e.size() : 0; // each ≤ 1032 × the file size: no overflow for real files
+        }
+        long budget = Math.max(MIN_INFLATE_BUDGET, INFLATE_BUDGET_RATIO * size);
+        if (inflated > budget) {
+            throw bad(file, "compressed entries declare " + inflated + " bytes in total from a " + size + "-byte file, more than the "
+                    + budget + " accepted (max(64 MiB, 64 × file size)); refusing (zip bomb?). A genuine archive can be saved"
+                    + " uncompressed (np.savez rather than np.savez_compressed)");
+        }
         return new Zip(ch, file, entries);
     }
 
