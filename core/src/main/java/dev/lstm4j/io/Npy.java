@@ -18,8 +18,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads and writes NumPy {@code .npy} arrays (format versions 1, 2 and 3). Reads float16/32/64 in either
- * byte order and C or Fortran order; writes little-endian C-order float32 or float64.
+ * Reads and writes NumPy {@code .npy} arrays (format versions 1, 2 and 3). Reads float16/32/64 (and int8/16/32/64,
+ * uint8 and bool, for index arrays and .npz state dicts) in either byte order and C or Fortran order; writes
+ * little-endian C-order float32 or float64.
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -47,7 +48,7 @@ public final class Npy {
     /**
      * Reads one array as a tensor of its own dtype.
      *
-     * @throws FileFormatException when the file is not a readable float .npy
+     * @throws FileFormatException when the file is not a readable .npy of a supported dtype
      */
     public static Tensor read(Path file) {
         try (FileChannel ch = Bytes.open(file)) {
@@ -59,7 +60,7 @@ public final class Npy {
                 throw new FileFormatException(file, ".npy file of " + size + " bytes is larger than the " + Zip.MAX_ENTRY_BYTES
                         + " lstm4j reads at once");
             }
-            return parse(Bytes.read(ch, file, 0, (int) size).array(), file, "", false);
+            return parse(Bytes.read(ch, file, 0, (int) size).array(), file, "");
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": " + e.getMessage(), e);
         }
@@ -68,10 +69,9 @@ public final class Npy {
     /**
      * Parses a whole .npy held in memory (a file, or an entry of an .npz).
      *
-     * @param where     prefix for messages, e.g. {@code "entry 'w.npy': "}, or empty
-     * @param anyDtype  also accept integer and bool arrays (state dicts may hold them); inputs are float only
+     * @param where prefix for messages, e.g. {@code "entry 'w.npy': "}, or empty
      */
-    static Tensor parse(byte[] all, Path file, String where, boolean anyDtype) {
+    static Tensor parse(byte[] all, Path file, String where) {
         long size = all.length;
         if (size < 10) {
             throw new FileFormatException(file, where + "not a .npy file: only " + size + " bytes");
@@ -103,31 +103,22 @@ public final class Npy {
         String descr = group(DESCR, header, "descr", file, where);
         boolean fortran = group(FORTRAN, header, "fortran_order", file, where).equals("True");
         int[] shape = shape(group(SHAPE, header, "shape", file, where), file, where);
-        DType dtype = null;
+        // floats, and integers and bools (index arrays such as sequence lengths; non-float weights in an .npz)
         ByteOrder order = descr.startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
         String kind = descr.length() == 3 && "<>=|".indexOf(descr.charAt(0)) >= 0 ? descr.substring(1) : "";
-        switch (kind) {
-            case "f4" -> dtype = DType.F32;
-            case "f8" -> dtype = DType.F64;
-            case "f2" -> dtype = DType.F16;
-            default -> {
-                if (anyDtype) {
-                    dtype = switch (kind) {
-                        case "i8" -> DType.I64;
-                        case "i4" -> DType.I32;
-                        case "i2" -> DType.I16;
-                        case "i1" -> DType.I8;
-                        case "u1" -> DType.U8;
-                        case "b1" -> DType.BOOL;
-                        default -> null;
-                    };
-                }
-            }
-        }
-        if (dtype == null) {
-            throw new FileFormatException(file, where + "array dtype '" + descr + "' is not supported; expected float32 or float64"
-                    + (anyDtype ? " (or float16, int64, int32, int16, int8, uint8, bool)" : "") + " (convert with x.astype(numpy.float32))");
-        }
+        DType dtype = switch (kind) {
+            case "f4" -> DType.F32;
+            case "f8" -> DType.F64;
+            case "f2" -> DType.F16;
+            case "i8" -> DType.I64;
+            case "i4" -> DType.I32;
+            case "i2" -> DType.I16;
+            case "i1" -> DType.I8;
+            case "u1" -> DType.U8;
+            case "b1" -> DType.BOOL;
+            default -> throw new FileFormatException(file, where + "array dtype '" + descr
+                    + "' is not supported; expected float16/32/64 or int8/16/32/64 (convert with x.astype(numpy.float32))");
+        };
         long count;
         try {
             count = Tensor.elementCount(shape);

@@ -42,7 +42,7 @@ public final class Npz {
                         + " <name>.npy entries (np.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()}))");
             }
             String name = e.name().substring(0, e.name().length() - ".npy".length());
-            tensors.put(name, Npy.parse(zip.read(e), file, "entry '" + e.name() + "': ", true));
+            tensors.put(name, Npy.parse(zip.read(e), file, "entry '" + e.name() + "': "));
         }
         if (tensors.isEmpty()) {
             throw new FileFormatException(file, "the .npz archive holds no arrays");
