@@ -466,6 +466,9 @@ def main():
     print("wrote refused")
     write_pickles(os.path.join(args.out, "pickles"))
     print("wrote pickles")
+    with open(os.path.join(args.out, ".gitattributes"), "w") as f:
+        f.write("# binary fixtures: never touch line endings\n*.pt binary\n*.pkl binary\n*.npz binary\n*.npy binary\n"
+                "*.safetensors binary\n")
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(collections.OrderedDict([
             ("format_version", FORMAT_VERSION), ("torch_version", torch.__version__), ("generator", GENERATOR),

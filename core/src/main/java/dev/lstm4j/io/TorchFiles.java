@@ -157,8 +157,9 @@ public final class TorchFiles {
         // views may overlap (stride 0 expands one element to many): cap what they add up to
         Map<String, Long> stored = new HashMap<>();
         for (Object v : found.dict().map.values()) {
-            Storage s = ((TensorRef) v).storage();
-            stored.merge(s.key(), s.numel(), Math::max);
+            if (v instanceof TensorRef t) {
+                stored.merge(t.storage().key(), t.storage().numel(), Math::max);
+            }
         }
         long budget = MIN_ELEMENT_BUDGET;
         for (long n : stored.values()) {
@@ -168,8 +169,10 @@ public final class TorchFiles {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         Map<String, ByteBuffer> data = new HashMap<>();
         for (Map.Entry<Object, Object> e : found.dict().map.entrySet()) {
+            if (!(e.getValue() instanceof TensorRef t)) {
+                continue; // a module's _extra_state
+            }
             String k = (String) e.getKey();
-            TensorRef t = (TensorRef) e.getValue();
             total += Tensor.elementCount(t.size());
             if (total > budget) {
                 throw new FileFormatException(file, "the state dict's tensors add up to more than " + budget + " elements, over twice what"
@@ -288,17 +291,22 @@ public final class TorchFiles {
     record Found(Dict dict, String path) {
     }
 
-    /** A dict with string keys whose values are all tensors: what model.state_dict() gives. */
+    /**
+     * What model.state_dict() gives: a dict with string keys whose values are tensors, except for the
+     * {@code *_extra_state} entries some modules add (skipped).
+     */
     private static boolean isStateDict(Object o) {
-        if (!(o instanceof Dict d) || d.map.isEmpty()) {
+        if (!(o instanceof Dict d)) {
             return false;
         }
+        boolean tensor = false;
         for (Map.Entry<Object, Object> e : d.map.entrySet()) {
-            if (!(e.getKey() instanceof String) || !(e.getValue() instanceof TensorRef)) {
+            if (!(e.getKey() instanceof String k) || !(e.getValue() instanceof TensorRef) && !k.endsWith("_extra_state")) {
                 return false;
             }
+            tensor |= e.getValue() instanceof TensorRef;
         }
-        return true;
+        return tensor;
     }
 
     static Found findStateDict(Object root, String key, Path file) {

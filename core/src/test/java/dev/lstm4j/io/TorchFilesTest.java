@@ -62,6 +62,17 @@ class TorchFilesTest {
         assertEquals(0, t.elementCount());
     }
 
+    /** A module's _extra_state (any value) is part of its state dict, and skipped. */
+    @Test
+    void skipsExtraState() {
+        byte[] pkl = new PickleWriter().proto(2).op('}').mark().str("w").tensor("FloatStorage", "0", 6, 0, new long[] {2}, new long[] {1})
+                .str("norm._extra_state").mark().str("anything").op('t').op('u').stop().bytes();
+        StateDict sd = TorchFiles.read(write(PickleWriter.ptFile(pkl, SIX)));
+        assertEquals(java.util.List.of("w"), java.util.List.copyOf(sd.tensors().keySet()));
+        byte[] noTensor = new PickleWriter().proto(2).op('}').str("norm._extra_state").op('N', 's').stop().bytes();
+        assertTrue(failsOne(noTensor, SIX).contains("no state dict"));
+    }
+
     @Test
     void refusesViewsOutsideTheStorage() {
         String m = failsOne(PickleWriter.oneTensor("FloatStorage", 6, 1, new long[] {2, 3}, new long[] {3, 1}), SIX);
