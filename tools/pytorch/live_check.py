@@ -14,6 +14,11 @@ then compare OUTDIR/{output,h_n,c_n,head}.npy with PyTorch elementwise:
 float32 |d| <= 1e-5*max(1,|expected|), float64 |d| <= 1e-10*max(1,|expected|),
 NaN must match NaN, shapes must match exactly.
 
+Then (unless --no-convert) the conversion check of convert_check.py: the
+same state dict saved by torch.save (plain, checkpoint, views) or np.savez,
+converted by `<cli> convert`, read back by safetensors_io.read_safetensors and
+compared exactly.
+
 Without --seed a fresh seed is drawn and printed first. Configuration K of a
 given seed is the same whatever --n/--only are. Temp dirs of failing
 configurations are kept (path printed); --keep keeps all.
@@ -38,6 +43,7 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from safetensors_io import write_safetensors  # noqa: E402
+from convert_check import check_convert  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_CLI = os.path.join(REPO, "bin", "lstm4j")
@@ -202,7 +208,7 @@ def compare(name, got, exp, tol):
     return True, maxdiff, ""
 
 
-def run_one(k, c, cli, root, timeout, verbose):
+def run_one(k, c, cli, root, timeout, verbose, convert=True):
     work = os.path.join(root, "config%03d" % k)
     os.makedirs(work)
     tensors, x, h0, c0, expected = build_expected(c)
@@ -258,6 +264,10 @@ def run_one(k, c, cli, root, timeout, verbose):
     if not c["head"] and os.path.exists(os.path.join(outdir, "head.npy")):
         ok = False
         msgs.append("unexpected head.npy for a model without a head")
+    if convert:
+        good, cmsgs = check_convert(dict(c, verbose=verbose), work, tensors, cli, timeout)
+        ok = ok and good
+        msgs.extend(cmsgs)
     return ok, maxdiff, msgs, work
 
 
@@ -270,6 +280,8 @@ def main():
                     help="run only configuration(s) K (0-based) of this seed")
     ap.add_argument("--keep", action="store_true", help="keep all temp dirs, not just failing ones")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per CLI run")
+    ap.add_argument("--no-convert", action="store_true",
+                    help="skip the conversion check (torch.save/.npz -> lstm4j convert -> safetensors, compared exactly)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
 
@@ -297,7 +309,7 @@ def main():
     passed = failed = 0
     for k in indices:
         c = configs[k]
-        ok, maxdiff, msgs, work = run_one(k, c, cli, root, args.timeout, args.verbose)
+        ok, maxdiff, msgs, work = run_one(k, c, cli, root, args.timeout, args.verbose, convert=not args.no_convert)
         status = "OK" if ok else "FAIL"
         print("[%3d] %-95s max|d|=%-9.3g %s" % (k, summary(c), maxdiff, status), flush=True)
         for m in msgs:

@@ -7,7 +7,6 @@ import dev.lstm4j.Tensor;
 import dev.lstm4j.io.Json;
 import dev.lstm4j.io.ModelLoader;
 import dev.lstm4j.io.StateDict;
-import dev.lstm4j.io.WeightsFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,6 +27,7 @@ import java.util.concurrent.Callable;
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j inspect --weights model.safetensors",
                 "  lstm4j inspect --weights checkpoint.safetensors --prefix encoder.lstm.",
+                "  lstm4j inspect --weights checkpoint.pt --key model",
                 "  lstm4j inspect --weights model.safetensors --json"})
 final class InspectCommand implements Callable<Integer> {
     @Mixin
@@ -42,7 +42,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        StateDict sd = WeightsFiles.read(model.weights);
+        StateDict sd = model.read();
         if (json) {
             return json(sd, out);
         }

@@ -7,17 +7,18 @@ import picocli.CommandLine.Command;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 
-/** The {@code lstm4j} command: subcommands demo, run, inspect, trace, card, stream. */
+/** The {@code lstm4j} command: subcommands demo, run, inspect, convert, trace, card, stream. */
 @Command(name = "lstm4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A readable, PyTorch-exact LSTM in pure Java.",
-        subcommands = {DemoCommand.class, RunCommand.class, InspectCommand.class, TraceCommand.class, CardCommand.class, StreamCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, InspectCommand.class, ConvertCommand.class, TraceCommand.class, CardCommand.class, StreamCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j demo",
                 "  lstm4j inspect --weights model.safetensors",
                 "  lstm4j run --weights model.safetensors --input series.csv --out results/",
                 "  lstm4j trace --weights model.safetensors --input series.csv --step 0..2",
-                "  lstm4j card --demo --out card.html"})
+                "  lstm4j card --demo --out card.html",
+                "  lstm4j convert --weights model.pt --out model.safetensors"})
 public final class Main implements Runnable {
     /** Exit code for a run that failed on bad input (usage errors exit 2, as picocli does). */
     public static final int EXIT_ERROR = 1;

@@ -111,7 +111,7 @@ final class Bytes {
         return out;
     }
 
-    /** Encodes values as {@code dtype} into {@code buf}. Only float dtypes are written. */
+    /** Encodes values as {@code dtype} into {@code buf}; integer values are written as they are held. */
     static void encode(ByteBuffer buf, DType dtype, double[] values) {
         switch (dtype) {
             case F16 -> {
@@ -132,6 +132,31 @@ final class Bytes {
             case F64 -> {
                 for (double v : values) {
                     buf.putDouble(v);
+                }
+            }
+            case I8, U8 -> {
+                for (double v : values) {
+                    buf.put((byte) (long) v);
+                }
+            }
+            case BOOL -> {
+                for (double v : values) {
+                    buf.put((byte) (v != 0 ? 1 : 0));
+                }
+            }
+            case I16 -> {
+                for (double v : values) {
+                    buf.putShort((short) (long) v);
+                }
+            }
+            case I32 -> {
+                for (double v : values) {
+                    buf.putInt((int) (long) v);
+                }
+            }
+            case I64 -> {
+                for (double v : values) {
+                    buf.putLong((long) v);
                 }
             }
             default -> throw new IllegalArgumentException("writing " + dtype + " is not supported");

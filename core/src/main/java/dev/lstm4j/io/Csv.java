@@ -94,6 +94,9 @@ public final class Csv {
         if (rows.isEmpty()) {
             throw new FileFormatException(file, "no data rows; the CSV needs one row per time step");
         }
+        if ((long) rows.size() * columns > Integer.MAX_VALUE - 8) {
+            throw new FileFormatException(file, rows.size() + " rows of " + columns + " columns are more values than one tensor holds");
+        }
         double[] flat = new double[rows.size() * columns];
         for (int t = 0; t < rows.size(); t++) {
             System.arraycopy(rows.get(t), 0, flat, t * columns, columns);

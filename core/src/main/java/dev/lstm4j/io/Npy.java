@@ -13,12 +13,14 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Reads and writes NumPy {@code .npy} arrays (format versions 1, 2 and 3). Reads float16/32/64 (and int8/16/32/64,
- * uint8, for index arrays) in either byte order and C or Fortran order; writes little-endian C-order float32 or float64.
+ * uint8 and bool, for index arrays and .npz state dicts) in either byte order and C or Fortran order; writes
+ * little-endian C-order float32 or float64.
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -46,7 +48,7 @@ public final class Npy {
     /**
      * Reads one array as a tensor of its own dtype.
      *
-     * @throws FileFormatException when the file is not a readable float .npy
+     * @throws FileFormatException when the file is not a readable .npy of a supported dtype
      */
     public static Tensor read(Path file) {
         try (FileChannel ch = Bytes.open(file)) {
@@ -54,91 +56,104 @@ public final class Npy {
             if (size < 10) {
                 throw new FileFormatException(file, "not a .npy file: only " + size + " bytes");
             }
-            ByteBuffer pre = Bytes.read(ch, file, 0, 10);
-            byte[] head = new byte[10];
-            pre.get(head);
-            if (!sniff(head)) {
-                throw new FileFormatException(file, "not a .npy file: missing the \\x93NUMPY magic (save arrays with numpy.save)");
+            if (size > Zip.MAX_ENTRY_BYTES) {
+                throw new FileFormatException(file, ".npy file of " + size + " bytes is larger than the " + Zip.MAX_ENTRY_BYTES
+                        + " lstm4j reads at once");
             }
-            int major = head[6];
-            long headerLen;
-            int prefix;
-            if (major == 1) {
-                headerLen = ByteBuffer.wrap(head, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xffff;
-                prefix = 10;
-            } else if (major == 2 || major == 3) {
-                if (size < 12) {
-                    throw new FileFormatException(file, "truncated .npy header");
-                }
-                headerLen = Bytes.read(ch, file, 8, 4).getInt() & 0xffffffffL;
-                prefix = 12;
-            } else {
-                throw new FileFormatException(file, ".npy format version " + major + " is not supported (1, 2 or 3 are)");
-            }
-            if (headerLen > MAX_HEADER || prefix + headerLen > size) {
-                throw new FileFormatException(file, ".npy header length " + headerLen + " does not fit in the " + size + "-byte file");
-            }
-            String header = new String(Bytes.read(ch, file, prefix, (int) headerLen).array(), 0, (int) headerLen,
-                    major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-            String descr = group(DESCR, header, "descr", file);
-            boolean fortran = group(FORTRAN, header, "fortran_order", file).equals("True");
-            int[] shape = shape(group(SHAPE, header, "shape", file), file);
-            DType dtype;
-            ByteOrder order;
-            switch (descr) {
-                case "<f4", "=f4" -> { dtype = DType.F32; order = ByteOrder.LITTLE_ENDIAN; }
-                case ">f4" -> { dtype = DType.F32; order = ByteOrder.BIG_ENDIAN; }
-                case "<f8", "=f8" -> { dtype = DType.F64; order = ByteOrder.LITTLE_ENDIAN; }
-                case ">f8" -> { dtype = DType.F64; order = ByteOrder.BIG_ENDIAN; }
-                case "<f2", "=f2" -> { dtype = DType.F16; order = ByteOrder.LITTLE_ENDIAN; }
-                case ">f2" -> { dtype = DType.F16; order = ByteOrder.BIG_ENDIAN; }
-                // integers, for index arrays such as sequence lengths
-                case "<i8", "=i8" -> { dtype = DType.I64; order = ByteOrder.LITTLE_ENDIAN; }
-                case ">i8" -> { dtype = DType.I64; order = ByteOrder.BIG_ENDIAN; }
-                case "<i4", "=i4" -> { dtype = DType.I32; order = ByteOrder.LITTLE_ENDIAN; }
-                case ">i4" -> { dtype = DType.I32; order = ByteOrder.BIG_ENDIAN; }
-                case "<i2", "=i2" -> { dtype = DType.I16; order = ByteOrder.LITTLE_ENDIAN; }
-                case ">i2" -> { dtype = DType.I16; order = ByteOrder.BIG_ENDIAN; }
-                case "|i1" -> { dtype = DType.I8; order = ByteOrder.LITTLE_ENDIAN; }
-                case "|u1" -> { dtype = DType.U8; order = ByteOrder.LITTLE_ENDIAN; }
-                default -> throw new FileFormatException(file, "array dtype '" + descr
-                        + "' is not supported; expected float16/32/64 or int8/16/32/64 (convert with x.astype(numpy.float32))");
-            }
-            long count;
-            try {
-                count = Tensor.elementCount(shape);
-            } catch (ArithmeticException e) {
-                throw new FileFormatException(file, "shape " + Tensor.shapeString(shape) + " has too many elements");
-            }
-            long dataStart = prefix + headerLen;
-            long need = count * dtype.bytes();
-            if (count > Integer.MAX_VALUE - 8 || need > size - dataStart) {
-                throw new FileFormatException(file, "shape " + Tensor.shapeString(shape) + " of " + dtype.torchName() + " needs " + need
-                        + " bytes of data, the file has " + (size - dataStart) + (need > size - dataStart ? "; the file may be truncated" : ""));
-            }
-            if (need != size - dataStart) {
-                throw new FileFormatException(file, "file has " + (size - dataStart - need) + " bytes after the array's data; not a single .npy array");
-            }
-            ByteBuffer data = Bytes.read(ch, file, dataStart, (int) need).order(order);
-            double[] values = Bytes.decode(data, dtype, (int) count);
-            if (fortran && shape.length > 1) {
-                values = fortranToC(values, shape);
-            }
-            return Tensor.of(dtype, shape, values);
+            return parse(Bytes.read(ch, file, 0, (int) size).array(), file, "");
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": " + e.getMessage(), e);
         }
     }
 
-    private static String group(Pattern p, String header, String key, Path file) {
+    /**
+     * Parses a whole .npy held in memory (a file, or an entry of an .npz).
+     *
+     * @param where prefix for messages, e.g. {@code "entry 'w.npy': "}, or empty
+     */
+    static Tensor parse(byte[] all, Path file, String where) {
+        long size = all.length;
+        if (size < 10) {
+            throw new FileFormatException(file, where + "not a .npy file: only " + size + " bytes");
+        }
+        byte[] head = Arrays.copyOf(all, 10);
+        if (!sniff(head)) {
+            throw new FileFormatException(file, where + "not a .npy file: missing the \\x93NUMPY magic (save arrays with numpy.save)");
+        }
+        ByteBuffer buf = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+        int major = head[6];
+        long headerLen;
+        int prefix;
+        if (major == 1) {
+            headerLen = buf.getShort(8) & 0xffff;
+            prefix = 10;
+        } else if (major == 2 || major == 3) {
+            if (size < 12) {
+                throw new FileFormatException(file, where + "truncated .npy header");
+            }
+            headerLen = buf.getInt(8) & 0xffffffffL;
+            prefix = 12;
+        } else {
+            throw new FileFormatException(file, where + ".npy format version " + major + " is not supported (1, 2 or 3 are)");
+        }
+        if (headerLen > MAX_HEADER || prefix + headerLen > size) {
+            throw new FileFormatException(file, where + ".npy header length " + headerLen + " does not fit in the " + size + "-byte file");
+        }
+        String header = new String(all, prefix, (int) headerLen, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        String descr = group(DESCR, header, "descr", file, where);
+        boolean fortran = group(FORTRAN, header, "fortran_order", file, where).equals("True");
+        int[] shape = shape(group(SHAPE, header, "shape", file, where), file, where);
+        // floats, and integers and bools (index arrays such as sequence lengths; non-float weights in an .npz)
+        ByteOrder order = descr.startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+        String kind = descr.length() == 3 && "<>=|".indexOf(descr.charAt(0)) >= 0 ? descr.substring(1) : "";
+        DType dtype = switch (kind) {
+            case "f4" -> DType.F32;
+            case "f8" -> DType.F64;
+            case "f2" -> DType.F16;
+            case "i8" -> DType.I64;
+            case "i4" -> DType.I32;
+            case "i2" -> DType.I16;
+            case "i1" -> DType.I8;
+            case "u1" -> DType.U8;
+            case "b1" -> DType.BOOL;
+            default -> throw new FileFormatException(file, where + "array dtype '" + descr
+                    + "' is not supported; expected float16/32/64 or int8/16/32/64 (convert with x.astype(numpy.float32))");
+        };
+        long count;
+        try {
+            count = Tensor.elementCount(shape);
+        } catch (ArithmeticException e) {
+            throw new FileFormatException(file, where + "shape " + Tensor.shapeString(shape) + " has too many elements");
+        }
+        long dataStart = prefix + headerLen;
+        if (count > Integer.MAX_VALUE - 8 || count * dtype.bytes() > size - dataStart) {
+            throw new FileFormatException(file, where + "shape " + Tensor.shapeString(shape) + " of " + dtype.torchName() + " needs "
+                    + (count > Integer.MAX_VALUE - 8 ? "more than 2^31" : String.valueOf(count * dtype.bytes()))
+                    + " bytes of data, the file has " + (size - dataStart) + "; the file may be truncated");
+        }
+        long need = count * dtype.bytes();
+        if (need != size - dataStart) {
+            throw new FileFormatException(file, where + "file has " + (size - dataStart - need)
+                    + " bytes after the array's data; not a single .npy array");
+        }
+        ByteBuffer data = buf.slice((int) dataStart, (int) need).order(order);
+        double[] values = Bytes.decode(data, dtype, (int) count);
+        if (fortran && shape.length > 1) {
+            values = fortranToC(values, shape);
+        }
+        return Tensor.of(dtype, shape, values);
+    }
+
+    private static String group(Pattern p, String header, String key, Path file, String where) {
         Matcher m = p.matcher(header);
         if (!m.find()) {
-            throw new FileFormatException(file, ".npy header has no readable '" + key + "': " + header.strip());
+            String h = header.strip();
+            throw new FileFormatException(file, where + ".npy header has no readable '" + key + "': " + (h.length() > 200 ? h.substring(0, 200) + "…" : h));
         }
         return m.group(1);
     }
 
-    private static int[] shape(String inner, Path file) {
+    private static int[] shape(String inner, Path file, String where) {
         String t = inner.strip();
         if (t.isEmpty()) {
             return new int[0];
@@ -154,7 +169,7 @@ public final class Npy {
                 }
                 shape[i] = (int) v;
             } catch (NumberFormatException e) {
-                throw new FileFormatException(file, ".npy shape (" + inner + ") is not a tuple of non-negative integers below 2^31");
+                throw new FileFormatException(file, where + ".npy shape (" + inner + ") is not a tuple of non-negative integers below 2^31");
             }
         }
         return shape;

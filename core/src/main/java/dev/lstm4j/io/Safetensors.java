@@ -218,7 +218,7 @@ public final class Safetensors {
     }
 
     /**
-     * Writes tensors as a safetensors file, each in its own dtype (F16, BF16, F32 or F64), in map order.
+     * Writes tensors as a safetensors file, each in its own dtype, in map order.
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
         Map<String, Object> header = new LinkedHashMap<>();
@@ -228,9 +228,6 @@ public final class Safetensors {
         long offset = 0;
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
-            if (!t.dtype().isFloat()) {
-                throw new IllegalArgumentException(e.getKey() + ": writing " + t.dtype() + " tensors is not supported");
-            }
             long bytes = (long) t.elementCount() * t.dtype().bytes();
             List<Long> shape = new ArrayList<>();
             for (int d : t.shape()) {

@@ -4,11 +4,17 @@ import dev.lstm4j.FileFormatException;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Reads a weights file of any supported format, detected by its content, not its name. */
+/**
+ * Reads a weights file of any supported format, detected by its content, not its name: safetensors,
+ * {@code torch.save} (.pt, .pth, .bin; zip format) and NumPy {@code .npz}. Legacy torch.save files,
+ * TorchScript archives and whole pickled models are recognised and refused with the fix.
+ */
 public final class WeightsFiles {
     private WeightsFiles() {
     }
@@ -19,7 +25,18 @@ public final class WeightsFiles {
      * @throws FileFormatException when the file is missing, of an unsupported format, or corrupt
      */
     public static StateDict read(Path file) {
-        byte[] head = new byte[16];
+        return read(file, null);
+    }
+
+    /**
+     * Reads all tensors of a weights file; in a torch.save checkpoint dict, those of the state dict at
+     * {@code key} (see {@link TorchFiles#read(Path, String)}).
+     *
+     * @param key the checkpoint entry holding the state dict, or null to find it; only for torch.save files
+     * @throws FileFormatException when the file is missing, of an unsupported format, or corrupt
+     */
+    public static StateDict read(Path file, String key) {
+        byte[] head = new byte[512];
         long size;
         int n;
         try (InputStream in = Files.newInputStream(file)) {
@@ -32,22 +49,70 @@ public final class WeightsFiles {
         }
         byte[] got = java.util.Arrays.copyOf(head, n);
         if (Safetensors.sniff(got, size)) {
+            noKey(file, key, "safetensors");
             return Safetensors.read(file);
         }
+        if (Zip.sniff(got)) {
+            try (FileChannel ch = Bytes.open(file)) {
+                Zip zip = Zip.open(ch, file);
+                if (TorchFiles.isTorchArchive(zip)) {
+                    return TorchFiles.read(zip, key);
+                }
+                if (Npz.isNpz(zip)) {
+                    noKey(file, key, ".npz");
+                    return Npz.read(zip);
+                }
+                throw new FileFormatException(file, "a zip archive that is neither a torch.save file (no <folder>/data.pkl) nor an .npz"
+                        + " (entries are not all .npy): " + entryNames(zip));
+            } catch (IOException e) {
+                throw new UncheckedIOException(file + ": " + e.getMessage(), e);
+            }
+        }
+        if (n >= 2 && (got[0] & 0xff) == 0x80 && got[1] >= 2 && got[1] <= 5) {
+            throw TorchFiles.legacy(file, prefix(file, size));
+        }
+        if (n >= 262 && new String(got, 257, 5, java.nio.charset.StandardCharsets.US_ASCII).equals("ustar")) {
+            throw new FileFormatException(file, "a tar archive: a legacy torch.save file from PyTorch 0.3 or earlier, which lstm4j does not"
+                    + " read. Re-save it with a current PyTorch (for a file you trust): torch.save(torch.load(\"" + file.getFileName()
+                    + "\", weights_only=False), \"model.pt\")");
+        }
         throw new FileFormatException(file, "not a weights file lstm4j can read: " + describe(got, size)
-                + ". Save the state dict as safetensors (safetensors.torch.save_file(model.state_dict(), 'model.safetensors'))");
+                + ". lstm4j reads safetensors, torch.save (.pt) and .npz state dicts"
+                + " (e.g. torch.save(model.state_dict(), 'model.pt'))");
+    }
+
+    private static void noKey(Path file, String key, String format) {
+        if (key != null) {
+            throw new FileFormatException(file, "--key '" + key + "' selects an entry of a torch.save checkpoint, but this is a " + format
+                    + " file, which holds one flat state dict; drop --key");
+        }
+    }
+
+    private static String entryNames(Zip zip) {
+        StringBuilder b = new StringBuilder();
+        for (Zip.Entry e : zip.entries()) {
+            if (b.length() > 200) {
+                b.append(", …");
+                break;
+            }
+            b.append(b.length() == 0 ? "" : ", ").append(e.name());
+        }
+        return b.length() == 0 ? "(empty)" : b.toString();
+    }
+
+    /** The file's first bytes, enough for the pickles of a legacy torch.save file. */
+    private static byte[] prefix(Path file, long size) {
+        try (FileChannel ch = Bytes.open(file)) {
+            return Bytes.read(ch, file, 0, (int) Math.min(size, TorchFiles.MAX_PICKLE_BYTES)).array();
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": " + e.getMessage(), e);
+        }
     }
 
     /** A short guess at what the file is, from its first bytes. */
     static String describe(byte[] head, long size) {
         if (size == 0) {
             return "the file is empty";
-        }
-        if (head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
-            return "it is a zip archive (a torch.save .pt or a .npz file), which this version does not read";
-        }
-        if (head.length >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5) {
-            return "it is a bare pickle (a legacy torch.save file)";
         }
         if (Npy.sniff(head)) {
             return "it is a single .npy array, not a state dict";
