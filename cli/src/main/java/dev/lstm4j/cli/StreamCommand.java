@@ -124,7 +124,7 @@ final class StreamCommand implements Callable<Integer> {
                 if (k > 0 || keyed) {
                     b.append(',');
                 }
-                b.append(text(y[k], f32));
+                b.append(Csv.text(y[k], f32));
             }
             out.println(b);
             out.flush();
@@ -159,15 +159,5 @@ final class StreamCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException("--load-state " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    private static String text(double v, boolean f32) {
-        if (Double.isNaN(v)) {
-            return "nan";
-        }
-        if (Double.isInfinite(v)) {
-            return v > 0 ? "inf" : "-inf";
-        }
-        return f32 ? Float.toString((float) v) : Double.toString(v);
     }
 }

@@ -165,7 +165,8 @@ public final class Csv {
         }
     }
 
-    private static String text(double v, boolean f32) {
+    /** A value as CSV text: shortest round-trip digits, and nan/inf/-inf as NumPy writes them. */
+    public static String text(double v, boolean f32) {
         if (Double.isNaN(v)) {
             return "nan";
         }

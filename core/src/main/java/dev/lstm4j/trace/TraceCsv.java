@@ -1,5 +1,6 @@
 package dev.lstm4j.trace;
 
+import dev.lstm4j.io.Csv;
 import dev.lstm4j.Precision;
 import dev.lstm4j.reference.StepValues;
 
@@ -65,17 +66,7 @@ public final class TraceCsv {
 
     private static void rows(StringBuilder b, String where, String name, double[] v, boolean f32) {
         for (int k = 0; k < v.length; k++) {
-            b.append(where).append(name).append(',').append(k).append(',').append(text(v[k], f32)).append('\n');
+            b.append(where).append(name).append(',').append(k).append(',').append(Csv.text(v[k], f32)).append('\n');
         }
-    }
-
-    private static String text(double v, boolean f32) {
-        if (Double.isNaN(v)) {
-            return "nan";
-        }
-        if (Double.isInfinite(v)) {
-            return v > 0 ? "inf" : "-inf";
-        }
-        return f32 ? Float.toString((float) v) : Double.toString(v);
     }
 }
