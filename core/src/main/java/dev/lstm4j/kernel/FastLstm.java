@@ -1,0 +1,455 @@
+package dev.lstm4j.kernel;
+
+import dev.lstm4j.CellWeights;
+import dev.lstm4j.Lstm;
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.LstmEngine;
+import dev.lstm4j.LstmOutput;
+import dev.lstm4j.Tensor;
+import dev.lstm4j.Validate;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The fast float32 LSTM: same result as {@link dev.lstm4j.reference.ReferenceLstm#forward}, within a
+ * tolerance scaled by the reduction length, proven by {@code KernelContractTest} (against the reference) and
+ * {@code FastPathFixtureTest} (against PyTorch).
+ *
+ * <p>Per layer and direction: the input projections of all steps as one product {@code (T·B, I_l)·(I_l, 4H)}
+ * with both biases folded in, then the recurrence, one {@code (B, Hh)·(Hh, 4H)} product and one fused gate
+ * pass per step, writing h straight into the layer's output. Weights are packed once, here. Work buffers
+ * live in a {@link Workspace}; nothing is allocated per step. Threads split each layer's projections by
+ * rows and its recurrences by direction and batch rows (batch rows never meet within a layer, so the
+ * recurrence needs no barrier per step).
+ *
+ * <p>Legend: B batch, T steps, I input, I_l layer input, H hidden, P projection, Hh = P if projected else H,
+ * L layers, D directions, nPad = 4H rounded up to whole kernel panels. Buffers in the recurrence are
+ * step-major, (T, B, ·), so one step's batch rows are contiguous.
+ */
+public final class FastLstm implements LstmEngine {
+    /** System property for the default thread count (default: available processors). */
+    public static final String THREADS_PROPERTY = "lstm4j.threads";
+    /** Multiply-adds below which a phase runs on the calling thread alone. */
+    private static final long PARALLEL_MIN_WORK = 1L << 18;
+
+    private final LstmConfig config;
+    private final LstmKernels kernels;
+    private final Cell[] cells;
+    private final Workers workers;
+    private final int d, hs, hh, layers, nPad, pPad;
+
+    /** The packed weights of one layer and direction. */
+    private static final class Cell {
+        final int in;
+        final PackedMatrix wIh;   // I_l → 4H
+        final PackedMatrix wHh;   // Hh → 4H
+        final PackedMatrix wHr;   // H → P, or null
+        final float[] bias;       // b_ih + b_hh, (nPad,), or null
+        final float[] weightIh, weightHh;
+        private volatile PackedMatrix wCat;  // [W_ih | W_hh]: I_l + Hh → 4H, for streaming; packed on first use
+
+        Cell(LstmKernels k, CellWeights w) {
+            int h4 = w.weightIh().size(0);
+            in = w.weightIh().size(1);
+            weightIh = w.weightIh().toFloatArray();
+            weightHh = w.weightHh().toFloatArray();
+            wIh = k.pack(weightIh, h4, in);
+            wHh = k.pack(weightHh, h4, w.weightHh().size(1));
+            wHr = w.hasProjection() ? k.pack(w.weightHr().toFloatArray(), w.weightHr().size(0), w.weightHr().size(1)) : null;
+            if (w.hasBias()) {
+                bias = new float[wIh.paddedOutputs()];
+                float[] bi = w.biasIh().toFloatArray(), bh = w.biasHh().toFloatArray();
+                for (int j = 0; j < h4; j++) {
+                    bias[j] = bi[j] + bh[j];
+                }
+            } else {
+                bias = null;
+            }
+        }
+
+        PackedMatrix concatenated(LstmKernels k) {
+            PackedMatrix m = wCat;
+            if (m == null) {
+                int h4 = wIh.outputs(), hSize = wHh.depth(), kk = in + hSize;
+                float[] cat = new float[h4 * kk];
+                for (int r = 0; r < h4; r++) {
+                    System.arraycopy(weightIh, r * in, cat, r * kk, in);
+                    System.arraycopy(weightHh, r * hSize, cat, r * kk + in, hSize);
+                }
+                m = k.pack(cat, h4, kk);
+                wCat = m;
+            }
+            return m;
+        }
+    }
+
+    /** Kernels chosen by {@link Kernels#get()}, threads from {@code -Dlstm4j.threads} or the processor count. */
+    public FastLstm(LstmConfig config, List<CellWeights> cells) {
+        this(config, cells, Kernels.get(), defaultThreads());
+    }
+
+    /**
+     * @param threads at most this many threads run one forward pass (1: the caller's only)
+     * @throws dev.lstm4j.ModelException when a weight does not fit the config
+     */
+    public FastLstm(LstmConfig config, List<CellWeights> cells, LstmKernels kernels, int threads) {
+        Lstm.validate(config, cells, "");
+        Validate.model(threads >= 1, "threads must be at least 1, got " + threads);
+        this.config = config;
+        this.kernels = kernels;
+        this.d = config.directions();
+        this.hs = config.hiddenSize();
+        this.hh = config.outputHiddenSize();
+        this.layers = config.numLayers();
+        this.cells = new Cell[cells.size()];
+        for (int i = 0; i < cells.size(); i++) {
+            this.cells[i] = new Cell(kernels, cells.get(i));
+        }
+        this.nPad = this.cells[0].wIh.paddedOutputs();
+        this.pPad = this.cells[0].wHr == null ? 0 : this.cells[0].wHr.paddedOutputs();
+        this.workers = new Workers(threads);
+    }
+
+    /** {@code -Dlstm4j.threads}, else the number of available processors. */
+    public static int defaultThreads() {
+        return Math.max(1, Integer.getInteger(THREADS_PROPERTY, Runtime.getRuntime().availableProcessors()));
+    }
+
+    public LstmConfig config() {
+        return config;
+    }
+
+    public LstmKernels kernels() {
+        return kernels;
+    }
+
+    public int threads() {
+        return workers.threads();
+    }
+
+    @Override
+    public String toString() {
+        return "FastLstm[" + kernels.name() + ", threads=" + threads() + "]";
+    }
+
+    // ---- the Tensor API of LstmEngine ----
+
+    @Override
+    public LstmOutput forward(Tensor x, Tensor h0, Tensor c0) {
+        int batch = x.size(0), steps = x.size(1), ld = layers * d;
+        Workspace ws = workspace(batch, steps);
+        float[] out = new float[batch * steps * d * hh];
+        float[] hN = new float[ld * batch * hh];
+        float[] cN = new float[ld * batch * hs];
+        forward(ws, x.toFloatArray(), h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), out, hN, cN);
+        return new LstmOutput(Tensor.of(new int[] {batch, steps, d * hh}, out), Tensor.of(new int[] {ld, batch, hh}, hN),
+                Tensor.of(new int[] {ld, batch, hs}, cN));
+    }
+
+    // ---- the array API: no allocation once a workspace exists ----
+
+    /** Work buffers for batches of {@code batch} rows and {@code steps} steps; reuse it, one thread at a time. */
+    public final class Workspace {
+        final int batch, steps;
+        final float[] xT;       // (T, B, I) step-major copy of the input, when B > 1
+        final float[] y;        // (T, B, D*Hh): a layer's output; the next layer reads it before overwriting it
+        final float[][] gx;     // per direction (T, B, nPad): input projections, then pre-activations
+        final float[][] c;      // per direction (B, H)
+        final float[][] hid;    // per direction (B, H): h before projection
+        final float[][] pr;     // per direction (B, pPad): projected h
+
+        Workspace(int batch, int steps) {
+            Validate.input(batch > 0 && steps > 0, "workspace: batch and steps must be positive, got " + batch + " and " + steps);
+            this.batch = batch;
+            this.steps = steps;
+            long rows = (long) batch * steps;
+            Validate.input(rows * Math.max(nPad, d * hh) < Integer.MAX_VALUE - 8, "input of " + batch + " × " + steps
+                    + " steps is too large for one forward pass; split the batch");
+            xT = batch > 1 ? new float[(int) rows * config.inputSize()] : null;
+            y = new float[(int) rows * d * hh];
+            gx = new float[d][(int) rows * nPad];
+            c = new float[d][batch * hs];
+            hid = pPad > 0 ? new float[d][batch * hs] : null;
+            pr = pPad > 0 ? new float[d][batch * pPad] : null;
+        }
+
+        public int batch() {
+            return batch;
+        }
+
+        FastLstm owner() {
+            return FastLstm.this;
+        }
+
+        public int steps() {
+            return steps;
+        }
+    }
+
+    /** A workspace for this engine. */
+    public Workspace workspace(int batch, int steps) {
+        return new Workspace(batch, steps);
+    }
+
+    /**
+     * The forward pass over arrays, as {@code lstm(x, (h0, c0))} with {@code batch_first=True}.
+     *
+     * @param x   (B, T, I)
+     * @param h0  (L*D, B, Hh), or null for zeros
+     * @param c0  (L*D, B, H), or null for zeros
+     * @param out (B, T, D*Hh), written
+     * @param hN  (L*D, B, Hh), written
+     * @param cN  (L*D, B, H), written
+     */
+    public void forward(Workspace ws, float[] x, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
+        int batch = ws.batch, steps = ws.steps, ld = layers * d;
+        Validate.input(ws.owner() == this, "workspace: made by another engine");
+        checkLength("x", x, batch * steps * config.inputSize());
+        checkLength("out", out, batch * steps * d * hh);
+        checkLength("hN", hN, ld * batch * hh);
+        checkLength("cN", cN, ld * batch * hs);
+        if (h0 != null) {
+            checkLength("h0", h0, ld * batch * hh);
+        }
+        if (c0 != null) {
+            checkLength("c0", c0, ld * batch * hs);
+        }
+        float[] in = x;
+        if (batch > 1) {
+            transpose(x, ws.xT, batch, steps, config.inputSize());
+            in = ws.xT;
+        }
+        for (int layer = 0; layer < layers; layer++) {
+            // batch 1: (T, B, ·) and (B, T, ·) are the same layout, so the last layer writes the result directly
+            float[] y = layer == layers - 1 && batch == 1 ? out : ws.y;
+            inputProjections(ws, layer, in);
+            recurrences(ws, layer, y, h0, c0, hN, cN);
+            in = y;
+        }
+        if (batch > 1) {
+            transpose(ws.y, out, steps, batch, d * hh);
+        }
+    }
+
+    /** Phase 1 of a layer: gx = (b_ih + b_hh) + x W_ihᵀ for every step and batch row at once. */
+    private void inputProjections(Workspace ws, int layer, float[] in) {
+        int rows = ws.batch * ws.steps, inL = config.layerInputSize(layer);
+        int chunks = chunks(rows, (long) rows * inL * nPad * d, Math.max(1, workers.threads() / d));
+        workers.run(d * chunks, task -> {
+            int dir = task % d, chunk = task / d;
+            int r0 = split(rows, chunks, chunk), r1 = split(rows, chunks, chunk + 1);
+            Cell cell = cells[layer * d + dir];
+            kernels.gemm(in, r0 * inL, inL, r1 - r0, cell.wIh, cell.bias, ws.gx[dir], r0 * nPad, nPad, false);
+        });
+    }
+
+    /** Phase 2 of a layer: the recurrence, split by direction and batch rows. */
+    private void recurrences(Workspace ws, int layer, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
+        int batch = ws.batch;
+        int slices = chunks(batch, (long) batch * ws.steps * hh * nPad * d, Math.max(1, workers.threads() / d));
+        workers.run(d * slices, task -> {
+            int dir = task % d, slice = task / d;
+            int b0 = split(batch, slices, slice), b1 = split(batch, slices, slice + 1);
+            recurrence(ws, layer, dir, b0, b1 - b0, y, h0, c0, hN, cN);
+        });
+    }
+
+    /** The steps of one layer and direction for batch rows b0 .. b0+bn-1. */
+    private void recurrence(Workspace ws, int layer, int dir, int b0, int bn, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
+        Cell cell = cells[layer * d + dir];
+        int batch = ws.batch, steps = ws.steps, ldY = d * hh, ld = layer * d + dir;
+        float[] gx = ws.gx[dir], c = ws.c[dir];
+        if (c0 != null) {
+            System.arraycopy(c0, (ld * batch + b0) * hs, c, b0 * hs, bn * hs);
+        } else {
+            Arrays.fill(c, b0 * hs, (b0 + bn) * hs, 0f);
+        }
+        // forward runs t = 0..T-1, reverse runs t = T-1..0
+        for (int n = 0; n < steps; n++) {
+            int t = dir == 0 ? n : steps - 1 - n;
+            int zRow = (t * batch + b0) * nPad;
+            // recurrent product: z = gx_t + h_{t-1} W_hhᵀ (h_{-1} = h0; zero h0 adds nothing)
+            if (n > 0) {
+                int tPrev = dir == 0 ? t - 1 : t + 1;
+                kernels.gemm(y, (tPrev * batch + b0) * ldY + dir * hh, ldY, bn, cell.wHh, null, gx, zRow, nPad, true);
+            } else if (h0 != null) {
+                kernels.gemm(h0, (ld * batch + b0) * hh, hh, bn, cell.wHh, null, gx, zRow, nPad, true);
+            }
+            // gates, cell state and hidden state, one fused pass per batch row
+            int yRow = (t * batch + b0) * ldY + dir * hh;
+            if (cell.wHr == null) {
+                for (int r = 0; r < bn; r++) {
+                    kernels.gates(gx, zRow + r * nPad, hs, c, (b0 + r) * hs, y, yRow + r * ldY);
+                }
+            } else {
+                float[] hid = ws.hid[dir], pr = ws.pr[dir];
+                for (int r = 0; r < bn; r++) {
+                    kernels.gates(gx, zRow + r * nPad, hs, c, (b0 + r) * hs, hid, (b0 + r) * hs);
+                }
+                // projection: h_t = W_hr h_t
+                kernels.gemm(hid, b0 * hs, hs, bn, cell.wHr, null, pr, b0 * pPad, pPad, false);
+                for (int r = 0; r < bn; r++) {
+                    System.arraycopy(pr, (b0 + r) * pPad, y, yRow + r * ldY, hh);
+                }
+            }
+        }
+        int tLast = dir == 0 ? steps - 1 : 0;
+        for (int r = 0; r < bn; r++) {
+            System.arraycopy(y, (tLast * batch + b0 + r) * ldY + dir * hh, hN, (ld * batch + b0 + r) * hh, hh);
+        }
+        System.arraycopy(c, b0 * hs, cN, (ld * batch + b0) * hs, bn * hs);
+    }
+
+    /** How many pieces to cut {@code items} into: 1 for small work, else up to {@code max}, at least 4 items each. */
+    private static int chunks(int items, long work, int max) {
+        if (work < PARALLEL_MIN_WORK) {
+            return 1;
+        }
+        return Math.max(1, Math.min(max, items / 4));
+    }
+
+    /** Start of piece {@code i} of {@code n} over {@code items}, on multiples of 4 rows where possible. */
+    private static int split(int items, int n, int i) {
+        if (i >= n) {
+            return items;
+        }
+        int per = (items + n - 1) / n;
+        per = (per + 3) & ~3;
+        return Math.min(items, i * per);
+    }
+
+    /** (A, B, X) → (B, A, X). */
+    private static void transpose(float[] src, float[] dst, int a, int b, int x) {
+        for (int i = 0; i < a; i++) {
+            for (int j = 0; j < b; j++) {
+                System.arraycopy(src, (i * b + j) * x, dst, (j * a + i) * x, x);
+            }
+        }
+    }
+
+    private static void checkLength(String name, float[] a, int expected) {
+        Validate.input(a != null && a.length == expected, name + ": expected " + expected + " values for this batch and length, got "
+                + (a == null ? "null" : a.length));
+    }
+
+    // ---- streaming ----
+
+    /** A stream of single steps for {@code batch} rows, carrying (h, c) from zero. Unidirectional models only. */
+    public Stream stream(int batch) {
+        Validate.input(d == 1, "streaming: a bidirectional LSTM needs the whole sequence (its reverse direction starts at the end)");
+        Validate.input(batch > 0, "streaming: batch must be positive, got " + batch);
+        return new Stream(batch);
+    }
+
+    /**
+     * One step at a time, as {@code out, (h, c) = lstm(x_t, (h, c))} with T = 1, without allocating: per layer
+     * one product {@code [x_t | h_{t-1}] · [W_ih | W_hh]ᵀ} and one fused gate pass. Not for concurrent use.
+     */
+    public final class Stream {
+        private final int batch;
+        private final PackedMatrix[] wCat;
+        private final float[][] xh;   // per layer (B, I_l + Hh): the step's input, then h
+        private final float[][] c;    // per layer (B, H)
+        private final float[] z;      // (B, nPad)
+        private final float[] hid;    // (B, H) before projection
+        private final float[] pr;     // (B, pPad)
+
+        Stream(int batch) {
+            this.batch = batch;
+            wCat = new PackedMatrix[layers];
+            xh = new float[layers][];
+            c = new float[layers][batch * hs];
+            for (int l = 0; l < layers; l++) {
+                wCat[l] = cells[l].concatenated(kernels);
+                xh[l] = new float[batch * (config.layerInputSize(l) + hh)];
+            }
+            z = new float[batch * nPad];
+            hid = pPad > 0 ? new float[batch * hs] : null;
+            pr = pPad > 0 ? new float[batch * pPad] : null;
+        }
+
+        public int batch() {
+            return batch;
+        }
+
+        /**
+         * @param x   (B, I) this step's input
+         * @param out (B, Hh) receives the last layer's h, or null
+         */
+        public void step(float[] x, float[] out) {
+            checkLength("x", x, batch * config.inputSize());
+            if (out != null) {
+                checkLength("out", out, batch * hh);
+            }
+            for (int l = 0; l < layers; l++) {
+                Cell cell = cells[l];
+                int inL = cell.in, row = inL + hh;
+                float[] a = xh[l];
+                // this step's layer input next to h_{t-1}
+                for (int b = 0; b < batch; b++) {
+                    if (l == 0) {
+                        System.arraycopy(x, b * inL, a, b * row, inL);
+                    } else {
+                        int prevIn = config.layerInputSize(l - 1);
+                        System.arraycopy(xh[l - 1], b * (prevIn + hh) + prevIn, a, b * row, inL);
+                    }
+                }
+                kernels.gemm(a, 0, row, batch, wCat[l], cell.bias, z, 0, nPad, false);
+                if (cell.wHr == null) {
+                    for (int b = 0; b < batch; b++) {
+                        kernels.gates(z, b * nPad, hs, c[l], b * hs, a, b * row + inL);
+                    }
+                } else {
+                    for (int b = 0; b < batch; b++) {
+                        kernels.gates(z, b * nPad, hs, c[l], b * hs, hid, b * hs);
+                    }
+                    kernels.gemm(hid, 0, hs, batch, cell.wHr, null, pr, 0, pPad, false);
+                    for (int b = 0; b < batch; b++) {
+                        System.arraycopy(pr, b * pPad, a, b * row + inL, hh);
+                    }
+                }
+            }
+            if (out != null) {
+                int last = layers - 1, row = config.layerInputSize(last) + hh;
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(xh[last], b * row + config.layerInputSize(last), out, b * hh, hh);
+                }
+            }
+        }
+
+        /** Sets (h, c) to zero. */
+        public void reset() {
+            for (int l = 0; l < layers; l++) {
+                Arrays.fill(xh[l], 0f);
+                Arrays.fill(c[l], 0f);
+            }
+        }
+
+        /** Sets (h, c): h (L, B, Hh), c (L, B, H). */
+        public void setState(float[] h, float[] cs) {
+            checkLength("h", h, layers * batch * hh);
+            checkLength("c", cs, layers * batch * hs);
+            for (int l = 0; l < layers; l++) {
+                int inL = config.layerInputSize(l), row = inL + hh;
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(h, (l * batch + b) * hh, xh[l], b * row + inL, hh);
+                }
+                System.arraycopy(cs, l * batch * hs, c[l], 0, batch * hs);
+            }
+        }
+
+        /** Copies (h, c) out: h (L, B, Hh), c (L, B, H). */
+        public void getState(float[] h, float[] cs) {
+            checkLength("h", h, layers * batch * hh);
+            checkLength("c", cs, layers * batch * hs);
+            for (int l = 0; l < layers; l++) {
+                int inL = config.layerInputSize(l), row = inL + hh;
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(xh[l], b * row + inL, h, (l * batch + b) * hh, hh);
+                }
+                System.arraycopy(c[l], 0, cs, l * batch * hs, batch * hs);
+            }
+        }
+    }
+}

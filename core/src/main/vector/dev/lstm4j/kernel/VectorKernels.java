@@ -1,0 +1,180 @@
+package dev.lstm4j.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API kernels, loaded only by {@link Kernels} when {@code jdk.incubator.vector} is readable (compiled
+ * apart from the rest of core, so the jar runs without the module). Same results as {@link ScalarKernels}
+ * up to summation order, proven by {@code VectorKernelsTest}.
+ *
+ * <p>The product is a register-tiled microkernel: 4 rows × 2 vectors of accumulators over one packed panel.
+ * Vectors never cross a method boundary (a FloatVector passed to a method the JIT does not inline is boxed),
+ * so every method here takes arrays and scalars only.
+ */
+final class VectorKernels implements LstmKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
+    private static final int NR = 2 * VL;
+
+    @Override
+    public String name() {
+        return "vector(" + S.vectorBitSize() + " bit)";
+    }
+
+    @Override
+    public int panelWidth() {
+        return NR;
+    }
+
+    @Override
+    public void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, float[] bias, float[] c, int cOff, int ldc, boolean accumulate) {
+        int k = w.depth();
+        float[] p = w.data();
+        for (int panel = 0; panel < w.panels(); panel++) {
+            int col = panel * NR;
+            int pOff = panel * k * NR;
+            int r = 0;
+            for (; r + 4 <= m; r += 4) {
+                rows4(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
+            }
+            for (; r < m; r++) {
+                row1(a, aOff + r * lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, accumulate);
+            }
+        }
+    }
+
+    /** 4 rows × one panel: 8 accumulators, each k step loads 2 weight vectors and broadcasts 4 inputs. */
+    private static void rows4(float[] a, int aOff, int lda, int k, float[] p, int pOff, float[] bias, int col,
+                              float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, c, cOff);
+            c01 = FloatVector.fromArray(S, c, cOff + VL);
+            c10 = FloatVector.fromArray(S, c, cOff + ldc);
+            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
+            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
+            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
+        } else if (bias != null) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + VL);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+        }
+        int a0 = aOff, a1 = aOff + lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda;
+        for (int kk = 0; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+        }
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + VL);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + VL);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + VL);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + VL);
+    }
+
+    /**
+     * One row × one panel (batch 1: a matrix-vector product). Four k steps at a time into separate
+     * accumulators, so the FMA latency is hidden; they are summed at the end.
+     */
+    private static void row1(float[] a, int aOff, int k, float[] p, int pOff, float[] bias, int col, float[] c, int cOff,
+                             boolean accumulate) {
+        FloatVector s0, s1;
+        if (accumulate) {
+            s0 = FloatVector.fromArray(S, c, cOff);
+            s1 = FloatVector.fromArray(S, c, cOff + VL);
+        } else if (bias != null) {
+            s0 = FloatVector.fromArray(S, bias, col);
+            s1 = FloatVector.fromArray(S, bias, col + VL);
+        } else {
+            s0 = FloatVector.zero(S);
+            s1 = s0;
+        }
+        FloatVector t0 = FloatVector.zero(S), t1 = t0, u0 = t0, u1 = t0, v0 = t0, v1 = t0;
+        int kk = 0;
+        for (; kk + 4 <= k; kk += 4) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+            FloatVector x2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
+            FloatVector x3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+            t0 = FloatVector.fromArray(S, p, po + NR).fma(x1, t0);
+            t1 = FloatVector.fromArray(S, p, po + NR + VL).fma(x1, t1);
+            u0 = FloatVector.fromArray(S, p, po + 2 * NR).fma(x2, u0);
+            u1 = FloatVector.fromArray(S, p, po + 2 * NR + VL).fma(x2, u1);
+            v0 = FloatVector.fromArray(S, p, po + 3 * NR).fma(x3, v0);
+            v1 = FloatVector.fromArray(S, p, po + 3 * NR + VL).fma(x3, v1);
+        }
+        for (; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+        }
+        s0.add(t0).add(u0.add(v0)).intoArray(c, cOff);
+        s1.add(t1).add(u1.add(v1)).intoArray(c, cOff + VL);
+    }
+
+    @Override
+    public void gates(float[] z, int zOff, int hidden, float[] c, int cOff, float[] h, int hOff) {
+        int j = 0;
+        for (; j + VL <= hidden; j += VL) {
+            gatesVector(z, zOff + j, hidden, c, cOff + j, h, hOff + j);
+        }
+        for (; j < hidden; j++) {
+            float i = ScalarKernels.sigmoid(z[zOff + j]);
+            float f = ScalarKernels.sigmoid(z[zOff + hidden + j]);
+            float g = (float) Math.tanh(z[zOff + 2 * hidden + j]);
+            float o = ScalarKernels.sigmoid(z[zOff + 3 * hidden + j]);
+            float cell = f * c[cOff + j] + i * g;
+            c[cOff + j] = cell;
+            h[hOff + j] = o * (float) Math.tanh(cell);
+        }
+    }
+
+    /** One vector of each gate: i, f, o = σ(z) = 1/(1+e^{-z}); g = tanh(z); c = f⊙c + i⊙g; h = o⊙tanh(c). */
+    private static void gatesVector(float[] z, int zOff, int hidden, float[] c, int cOff, float[] h, int hOff) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector i = one.div(one.add(FloatVector.fromArray(S, z, zOff).neg().lanewise(VectorOperators.EXP)));
+        FloatVector f = one.div(one.add(FloatVector.fromArray(S, z, zOff + hidden).neg().lanewise(VectorOperators.EXP)));
+        FloatVector g = FloatVector.fromArray(S, z, zOff + 2 * hidden).lanewise(VectorOperators.TANH);
+        FloatVector o = one.div(one.add(FloatVector.fromArray(S, z, zOff + 3 * hidden).neg().lanewise(VectorOperators.EXP)));
+        FloatVector cell = f.mul(FloatVector.fromArray(S, c, cOff)).add(i.mul(g));
+        cell.intoArray(c, cOff);
+        o.mul(cell.lanewise(VectorOperators.TANH)).intoArray(h, hOff);
+    }
+}
