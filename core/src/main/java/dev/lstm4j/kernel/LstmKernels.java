@@ -35,6 +35,7 @@ public interface LstmKernels {
      * c_t = f ⊙ c_{t-1} + i ⊙ g      (c updated in place at cOff)
      * h_t = o ⊙ tanh(c_t)            (written at hOff)
      * </pre>
+     * The pre-activations are consumed: an implementation may overwrite them (with the activations).
      */
     void gates(float[] z, int zOff, int hidden, float[] c, int cOff, float[] h, int hOff);
 

@@ -151,30 +151,95 @@ final class VectorKernels implements LstmKernels {
 
     @Override
     public void gates(float[] z, int zOff, int hidden, float[] c, int cOff, float[] h, int hOff) {
+        // activations in place, one small loop per function (one loop with five exps is too big for C2 to
+        // inline, and then its vectors are boxed): i and f are adjacent, so one σ pass covers both
+        sigmoidInPlace(z, zOff, 2 * hidden);
+        tanhInPlace(z, zOff + 2 * hidden, hidden);
+        sigmoidInPlace(z, zOff + 3 * hidden, hidden);
         int j = 0;
         for (; j + VL <= hidden; j += VL) {
-            gatesVector(z, zOff + j, hidden, c, cOff + j, h, hOff + j);
+            cellVector(z, zOff + j, hidden, c, cOff + j, h, hOff + j);
         }
         for (; j < hidden; j++) {
-            float i = ScalarKernels.sigmoid(z[zOff + j]);
-            float f = ScalarKernels.sigmoid(z[zOff + hidden + j]);
-            float g = (float) Math.tanh(z[zOff + 2 * hidden + j]);
-            float o = ScalarKernels.sigmoid(z[zOff + 3 * hidden + j]);
-            float cell = f * c[cOff + j] + i * g;
+            float cell = z[zOff + hidden + j] * c[cOff + j] + z[zOff + j] * z[zOff + 2 * hidden + j];
             c[cOff + j] = cell;
-            h[hOff + j] = o * (float) Math.tanh(cell);
+            h[hOff + j] = z[zOff + 3 * hidden + j] * (float) Math.tanh(cell);
         }
     }
 
-    /** One vector of each gate: i, f, o = σ(z) = 1/(1+e^{-z}); g = tanh(z); c = f⊙c + i⊙g; h = o⊙tanh(c). */
-    private static void gatesVector(float[] z, int zOff, int hidden, float[] c, int cOff, float[] h, int hOff) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector i = one.div(one.add(FloatVector.fromArray(S, z, zOff).neg().lanewise(VectorOperators.EXP)));
-        FloatVector f = one.div(one.add(FloatVector.fromArray(S, z, zOff + hidden).neg().lanewise(VectorOperators.EXP)));
-        FloatVector g = FloatVector.fromArray(S, z, zOff + 2 * hidden).lanewise(VectorOperators.TANH);
-        FloatVector o = one.div(one.add(FloatVector.fromArray(S, z, zOff + 3 * hidden).neg().lanewise(VectorOperators.EXP)));
-        FloatVector cell = f.mul(FloatVector.fromArray(S, c, cOff)).add(i.mul(g));
+    /** c = f⊙c + i⊙g; h = o⊙tanh(c), from the activations i, f, g, o at a[off], a[off+H], a[off+2H], a[off+3H]. */
+    private static void cellVector(float[] a, int off, int hidden, float[] c, int cOff, float[] h, int hOff) {
+        FloatVector i = FloatVector.fromArray(S, a, off);
+        FloatVector f = FloatVector.fromArray(S, a, off + hidden);
+        FloatVector g = FloatVector.fromArray(S, a, off + 2 * hidden);
+        FloatVector o = FloatVector.fromArray(S, a, off + 3 * hidden);
+        FloatVector cell = f.fma(FloatVector.fromArray(S, c, cOff), i.mul(g));
         cell.intoArray(c, cOff);
-        o.mul(cell.lanewise(VectorOperators.TANH)).intoArray(h, hOff);
+        o.mul(tanh(cell)).intoArray(h, hOff);
+    }
+
+    private static void sigmoidInPlace(float[] a, int off, int n) {
+        int j = 0;
+        for (; j + VL <= n; j += VL) {
+            sigmoid(FloatVector.fromArray(S, a, off + j)).intoArray(a, off + j);
+        }
+        for (; j < n; j++) {
+            a[off + j] = ScalarKernels.sigmoid(a[off + j]);
+        }
+    }
+
+    private static void tanhInPlace(float[] a, int off, int n) {
+        int j = 0;
+        for (; j + VL <= n; j += VL) {
+            tanh(FloatVector.fromArray(S, a, off + j)).intoArray(a, off + j);
+        }
+        for (; j < n; j++) {
+            a[off + j] = (float) Math.tanh(a[off + j]);
+        }
+    }
+
+    // The JDK 17 lanewise EXP and TANH were not compiled to SIMD code here (~5 ns per lane), so exp and tanh are
+    // written out: Cephes' expf and tanhf, about 1-2 ulp. These small static methods must be inlined into the
+    // loops above; if one were not, its FloatVector arguments would be boxed (tests would not see it, -prof gc would).
+
+    /** σ(z) = 1/(1+e^{-z}); e^{-z} is clamped finite, so σ(-∞) = tiny ≈ 0 and σ(+∞) = 1, NaN stays NaN. */
+    private static FloatVector sigmoid(FloatVector z) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        return one.div(one.add(exp(z.neg())));
+    }
+
+    /**
+     * e^x for x clamped to [-87, 88]: 2^n · e^r with n = round(x/ln2) and r = x - n·ln2 (ln2 split in two parts
+     * for exactness), e^r by Cephes' degree-6 polynomial. Adding 1.5·2²³ rounds x/ln2 to an integer whose bits
+     * sit in the low mantissa, so 2^n is built from them without a float-to-int conversion.
+     */
+    private static FloatVector exp(FloatVector x) {
+        x = x.max(-87f).min(88f);
+        FloatVector t = x.fma(1.44269504088896341f, 12582912f);
+        FloatVector n = t.sub(12582912f);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -0.693359375f), x);
+        r = n.fma(FloatVector.broadcast(S, 2.12194440e-4f), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f)
+                .fma(r, FloatVector.broadcast(S, 8.3334519073e-3f))
+                .fma(r, FloatVector.broadcast(S, 4.1665795894e-2f))
+                .fma(r, FloatVector.broadcast(S, 1.6666665459e-1f))
+                .fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        FloatVector pow2n = t.reinterpretAsInts().add(127 - 0x4B400000).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(pow2n);
+    }
+
+    /** tanh(x): 1 - 2/(e^{2|x|}+1) with x's sign for |x| ≥ 0.625, else Cephes' odd polynomial x + x³·P(x²). */
+    private static FloatVector tanh(FloatVector x) {
+        FloatVector a = x.abs();
+        FloatVector big = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(a.add(a)).add(1f)));
+        big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
+        FloatVector s = x.mul(x);
+        FloatVector small = s.fma(-5.70498872745e-3f, 2.06390887954e-2f)
+                .fma(s, FloatVector.broadcast(S, -5.37397155531e-2f))
+                .fma(s, FloatVector.broadcast(S, 1.33314422036e-1f))
+                .fma(s, FloatVector.broadcast(S, -3.33332819422e-1f))
+                .mul(s).fma(x, x);
+        return small.blend(big, a.compare(VectorOperators.GE, 0.625f));
     }
 }

@@ -127,10 +127,11 @@ abstract class KernelContractTest {
             z[zOff + hidden] = -100f;
             z[zOff + 4 * hidden - 1] = -1e4f;
             float[] cBefore = c.clone();
+            float[] zBefore = z.clone();  // gates may consume z
             k.gates(z, zOff, hidden, c, cOff, h, hOff);
             for (int j = 0; j < hidden; j++) {
-                double i = sigmoid(z[zOff + j]), f = sigmoid(z[zOff + hidden + j]);
-                double g = Math.tanh(z[zOff + 2 * hidden + j]), o = sigmoid(z[zOff + 3 * hidden + j]);
+                double i = sigmoid(zBefore[zOff + j]), f = sigmoid(zBefore[zOff + hidden + j]);
+                double g = Math.tanh(zBefore[zOff + 2 * hidden + j]), o = sigmoid(zBefore[zOff + 3 * hidden + j]);
                 double cell = f * cBefore[cOff + j] + i * g;
                 double hv = o * Math.tanh(cell);
                 String at = "hidden=" + hidden + " j=" + j + " (seed " + seed + ")";
