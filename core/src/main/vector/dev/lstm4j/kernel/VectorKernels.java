@@ -17,6 +17,7 @@ final class VectorKernels implements LstmKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int VL = S.length();
     private static final int NR = 2 * VL;
+    private static final int A_BLOCK_FLOATS = 64 * 1024;
 
     @Override
     public String name() {
@@ -32,15 +33,21 @@ final class VectorKernels implements LstmKernels {
     public void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, float[] bias, float[] c, int cOff, int ldc, boolean accumulate) {
         int k = w.depth();
         float[] p = w.data();
-        for (int panel = 0; panel < w.panels(); panel++) {
-            int col = panel * NR;
-            int pOff = panel * k * NR;
-            int r = 0;
-            for (; r + 4 <= m; r += 4) {
-                rows4(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
-            }
-            for (; r < m; r++) {
-                row1(a, aOff + r * lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, accumulate);
+        // blocks of rows whose A fits in L2 (~256 KB), each against every panel; within a block, a panel is
+        // read once per 4 rows and the block's rows stay cached
+        int mc = Math.max(4, (A_BLOCK_FLOATS / Math.max(1, k)) & ~3);
+        for (int r0 = 0; r0 < m; r0 += mc) {
+            int rows = Math.min(mc, m - r0);
+            for (int panel = 0; panel < w.panels(); panel++) {
+                int col = panel * NR;
+                int pOff = panel * k * NR;
+                int r = r0;
+                for (; r + 4 <= r0 + rows; r += 4) {
+                    rows4(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
+                }
+                for (; r < r0 + rows; r++) {
+                    row1(a, aOff + r * lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, accumulate);
+                }
             }
         }
     }
