@@ -1,6 +1,7 @@
 package dev.lstm4j.kernel;
 
 import dev.lstm4j.CellWeights;
+import dev.lstm4j.InputException;
 import dev.lstm4j.Lstm;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmEngine;
@@ -204,7 +205,9 @@ public final class FastLstm implements LstmEngine {
      */
     public void forward(Workspace ws, float[] x, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
         int batch = ws.batch, steps = ws.steps, ld = layers * d;
-        Validate.input(ws.owner() == this, "workspace: made by another engine");
+        if (ws.owner() != this) {
+            throw new InputException("workspace: made by another engine; use this engine's workspace(batch, steps)");
+        }
         checkLength("x", x, batch * steps * config.inputSize());
         checkLength("out", out, batch * steps * d * hh);
         checkLength("hN", hN, ld * batch * hh);
@@ -236,6 +239,11 @@ public final class FastLstm implements LstmEngine {
     private void inputProjections(Workspace ws, int layer, float[] in) {
         int rows = ws.batch * ws.steps, inL = config.layerInputSize(layer);
         int chunks = chunks(rows, (long) rows * inL * nPad * d, Math.max(1, workers.threads() / d));
+        if (d * chunks == 1) {
+            Cell cell = cells[layer * d];
+            kernels.gemm(in, 0, inL, rows, cell.wIh, cell.bias, ws.gx[0], 0, nPad, false);
+            return;
+        }
         workers.run(d * chunks, task -> {
             int dir = task % d, chunk = task / d;
             int r0 = split(rows, chunks, chunk), r1 = split(rows, chunks, chunk + 1);
@@ -248,6 +256,10 @@ public final class FastLstm implements LstmEngine {
     private void recurrences(Workspace ws, int layer, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
         int batch = ws.batch;
         int slices = chunks(batch, (long) batch * ws.steps * hh * nPad * d, Math.max(1, workers.threads() / d));
+        if (d * slices == 1) {
+            recurrence(ws, layer, 0, 0, batch, y, h0, c0, hN, cN);
+            return;
+        }
         workers.run(d * slices, task -> {
             int dir = task % d, slice = task / d;
             int b0 = split(batch, slices, slice), b1 = split(batch, slices, slice + 1);
@@ -328,9 +340,12 @@ public final class FastLstm implements LstmEngine {
         }
     }
 
+    /** The message is built only on failure: this runs every step, and the hot path must not allocate. */
     private static void checkLength(String name, float[] a, int expected) {
-        Validate.input(a != null && a.length == expected, name + ": expected " + expected + " values for this batch and length, got "
-                + (a == null ? "null" : a.length));
+        if (a == null || a.length != expected) {
+            throw new InputException(name + ": expected " + expected + " values for this batch and length, got "
+                    + (a == null ? "null" : a.length));
+        }
     }
 
     // ---- streaming ----

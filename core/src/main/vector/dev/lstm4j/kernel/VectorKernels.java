@@ -170,7 +170,7 @@ final class VectorKernels implements LstmKernels {
         for (; j < hidden; j++) {
             float cell = z[zOff + hidden + j] * c[cOff + j] + z[zOff + j] * z[zOff + 2 * hidden + j];
             c[cOff + j] = cell;
-            h[hOff + j] = z[zOff + 3 * hidden + j] * (float) Math.tanh(cell);
+            h[hOff + j] = z[zOff + 3 * hidden + j] * ScalarKernels.tanh(cell);
         }
     }
 
@@ -201,7 +201,7 @@ final class VectorKernels implements LstmKernels {
             tanh(FloatVector.fromArray(S, a, off + j)).intoArray(a, off + j);
         }
         for (; j < n; j++) {
-            a[off + j] = (float) Math.tanh(a[off + j]);
+            a[off + j] = ScalarKernels.tanh(a[off + j]);
         }
     }
 
