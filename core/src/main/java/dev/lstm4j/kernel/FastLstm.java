@@ -33,12 +33,17 @@ public final class FastLstm implements LstmEngine {
     public static final String THREADS_PROPERTY = "lstm4j.threads";
     /** Multiply-adds below which a phase runs on the calling thread alone. */
     private static final long PARALLEL_MIN_WORK = 1L << 18;
+    /** Recurrent multiply-adds per batch row and step from which small batches split the gate columns over threads. */
+    private static final long SPLIT_MIN_PRODUCT = 1L << 16;
 
     private final LstmConfig config;
     private final LstmKernels kernels;
     private final Cell[] cells;
     private final Workers workers;
     private final int d, hs, hh, layers, nPad, pPad;
+    /** Hidden units per gate chunk (see {@link #interleave}); a chunk's four gates fill two kernel panels. */
+    private final int unit, chunks;
+    private final Object splitLock = new Object();
 
     /** The packed weights of one layer and direction. */
     private static final class Cell {
@@ -50,17 +55,18 @@ public final class FastLstm implements LstmEngine {
         final float[] weightIh, weightHh;
         private volatile PackedMatrix wCat;  // [W_ih | W_hh]: I_l + Hh → 4H, for streaming; packed on first use
 
-        Cell(LstmKernels k, CellWeights w) {
+        Cell(LstmKernels k, CellWeights w, int unit) {
             int h4 = w.weightIh().size(0);
             in = w.weightIh().size(1);
-            weightIh = w.weightIh().toFloatArray();
-            weightHh = w.weightHh().toFloatArray();
+            weightIh = interleave(w.weightIh().toFloatArray(), h4 / 4, in, unit);
+            weightHh = interleave(w.weightHh().toFloatArray(), h4 / 4, w.weightHh().size(1), unit);
             wIh = k.pack(weightIh, h4, in);
             wHh = k.pack(weightHh, h4, w.weightHh().size(1));
             wHr = w.hasProjection() ? k.pack(w.weightHr().toFloatArray(), w.weightHr().size(0), w.weightHr().size(1)) : null;
             if (w.hasBias()) {
                 bias = new float[wIh.paddedOutputs()];
-                float[] bi = w.biasIh().toFloatArray(), bh = w.biasHh().toFloatArray();
+                float[] bi = interleave(w.biasIh().toFloatArray(), h4 / 4, 1, unit);
+                float[] bh = interleave(w.biasHh().toFloatArray(), h4 / 4, 1, unit);
                 for (int j = 0; j < h4; j++) {
                     bias[j] = bi[j] + bh[j];
                 }
@@ -85,6 +91,33 @@ public final class FastLstm implements LstmEngine {
         }
     }
 
+    /**
+     * Reorders the 4H gate rows [i | f | g | o] of a weight (4H, cols) into chunks of {@code unit} hidden units, each
+     * chunk holding its units' four gate rows: [i f g o of units 0..u-1 | i f g o of units u..2u-1 | ...] (the last
+     * chunk may be shorter). A thread that computes a range of chunks then has all four gates of its units, so
+     * it can run their gate pass without waiting for the other threads.
+     */
+    static float[] interleave(float[] w, int hidden, int cols, int unit) {
+        float[] r = new float[w.length];
+        for (int u0 = 0; u0 < hidden; u0 += unit) {
+            int uq = Math.min(unit, hidden - u0);
+            for (int gate = 0; gate < 4; gate++) {
+                for (int u = 0; u < uq; u++) {
+                    System.arraycopy(w, (gate * hidden + u0 + u) * cols, r, (4 * u0 + gate * uq + u) * cols, cols);
+                }
+            }
+        }
+        return r;
+    }
+
+    /** The gate pass of one batch row over unit chunks q0..q1-1 (pre-activations in {@link #interleave}'s order). */
+    private void gatesRow(float[] z, int zOff, float[] c, int cOff, float[] h, int hOff, int q0, int q1) {
+        for (int q = q0; q < q1; q++) {
+            int u0 = q * unit, uq = Math.min(unit, hs - u0);
+            kernels.gates(z, zOff + 4 * u0, uq, c, cOff + u0, h, hOff + u0);
+        }
+    }
+
     /** Kernels chosen by {@link Kernels#get()}, threads from {@code -Dlstm4j.threads} or the processor count. */
     public FastLstm(LstmConfig config, List<CellWeights> cells) {
         this(config, cells, Kernels.get(), defaultThreads());
@@ -103,9 +136,11 @@ public final class FastLstm implements LstmEngine {
         this.hs = config.hiddenSize();
         this.hh = config.outputHiddenSize();
         this.layers = config.numLayers();
+        this.unit = Math.max(1, kernels.panelWidth() / 2);
+        this.chunks = (hs + unit - 1) / unit;
         this.cells = new Cell[cells.size()];
         for (int i = 0; i < cells.size(); i++) {
-            this.cells[i] = new Cell(kernels, cells.get(i));
+            this.cells[i] = new Cell(kernels, cells.get(i), unit);
         }
         this.nPad = this.cells[0].wIh.paddedOutputs();
         this.pPad = this.cells[0].wHr == null ? 0 : this.cells[0].wHr.paddedOutputs();
@@ -256,6 +291,11 @@ public final class FastLstm implements LstmEngine {
     private void recurrences(Workspace ws, int layer, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
         int batch = ws.batch;
         int slices = chunks(batch, (long) batch * ws.steps * hh * nPad * d, Math.max(1, workers.threads() / d));
+        int parts = Math.min(workers.threads(), chunks / 2);
+        if (slices == 1 && d == 1 && pPad == 0 && parts > 1 && (long) hh * nPad >= SPLIT_MIN_PRODUCT) {
+            recurrenceByColumns(ws, layer, parts, y, h0, c0, hN, cN);
+            return;
+        }
         if (d * slices == 1) {
             recurrence(ws, layer, 0, 0, batch, y, h0, c0, hN, cN);
             return;
@@ -292,12 +332,12 @@ public final class FastLstm implements LstmEngine {
             int yRow = (t * batch + b0) * ldY + dir * hh;
             if (cell.wHr == null) {
                 for (int r = 0; r < bn; r++) {
-                    kernels.gates(gx, zRow + r * nPad, hs, c, (b0 + r) * hs, y, yRow + r * ldY);
+                    gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, y, yRow + r * ldY, 0, chunks);
                 }
             } else {
                 float[] hid = ws.hid[dir], pr = ws.pr[dir];
                 for (int r = 0; r < bn; r++) {
-                    kernels.gates(gx, zRow + r * nPad, hs, c, (b0 + r) * hs, hid, (b0 + r) * hs);
+                    gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, hid, (b0 + r) * hs, 0, chunks);
                 }
                 // projection: h_t = W_hr h_t
                 kernels.gemm(hid, b0 * hs, hs, bn, cell.wHr, null, pr, b0 * pPad, pPad, false);
@@ -311,6 +351,50 @@ public final class FastLstm implements LstmEngine {
             System.arraycopy(y, (tLast * batch + b0 + r) * ldY + dir * hh, hN, (ld * batch + b0 + r) * hh, hh);
         }
         System.arraycopy(c, b0 * hs, cN, (ld * batch + b0) * hs, bn * hs);
+    }
+
+    /**
+     * The recurrence of a unidirectional layer without projection for a small batch, with the gate columns split
+     * over {@code parts} threads: each owns a range of unit chunks, so it computes their pre-activations from the
+     * whole h_{t-1} and runs their gate pass, and the threads meet once per step, when h_t is complete. Each
+     * core then streams only its part of W_hh (at batch 1 the step is bound by reading W_hh).
+     */
+    private void recurrenceByColumns(Workspace ws, int layer, int parts, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
+        Cell cell = cells[layer];
+        int batch = ws.batch, steps = ws.steps, panelsPerChunk = 4 * unit / kernels.panelWidth();
+        float[] gx = ws.gx[0], c = ws.c[0];
+        SpinBarrier barrier = new SpinBarrier(parts);
+        // one split phase at a time: its tasks wait for each other, so they must not queue behind another call's
+        synchronized (splitLock) {
+            workers.run(parts, part -> {
+                int q0 = chunks * part / parts, q1 = chunks * (part + 1) / parts;
+                int u0 = q0 * unit, u1 = Math.min(hs, q1 * unit);
+                int p0 = q0 * panelsPerChunk, p1 = Math.min(cell.wHh.panels(), q1 * panelsPerChunk);
+                for (int r = 0; r < batch; r++) {
+                    if (c0 != null) {
+                        System.arraycopy(c0, (layer * batch + r) * hs + u0, c, r * hs + u0, u1 - u0);
+                    } else {
+                        Arrays.fill(c, r * hs + u0, r * hs + u1, 0f);
+                    }
+                }
+                for (int t = 0; t < steps; t++) {
+                    int zRow = t * batch * nPad;
+                    if (t > 0) {
+                        kernels.gemm(y, (t - 1) * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
+                    } else if (h0 != null) {
+                        kernels.gemm(h0, layer * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
+                    }
+                    for (int r = 0; r < batch; r++) {
+                        gatesRow(gx, zRow + r * nPad, c, r * hs, y, (t * batch + r) * hh, q0, q1);
+                    }
+                    barrier.await();
+                }
+                for (int r = 0; r < batch; r++) {
+                    System.arraycopy(y, ((steps - 1) * batch + r) * hh + u0, hN, (layer * batch + r) * hh + u0, u1 - u0);
+                    System.arraycopy(c, r * hs + u0, cN, (layer * batch + r) * hs + u0, u1 - u0);
+                }
+            });
+        }
     }
 
     /** How many pieces to cut {@code items} into: 1 for small work, else up to {@code max}, at least 4 items each. */
@@ -413,11 +497,11 @@ public final class FastLstm implements LstmEngine {
                 kernels.gemm(a, 0, row, batch, wCat[l], cell.bias, z, 0, nPad, false);
                 if (cell.wHr == null) {
                     for (int b = 0; b < batch; b++) {
-                        kernels.gates(z, b * nPad, hs, c[l], b * hs, a, b * row + inL);
+                        gatesRow(z, b * nPad, c[l], b * hs, a, b * row + inL, 0, chunks);
                     }
                 } else {
                     for (int b = 0; b < batch; b++) {
-                        kernels.gates(z, b * nPad, hs, c[l], b * hs, hid, b * hs);
+                        gatesRow(z, b * nPad, c[l], b * hs, hid, b * hs, 0, chunks);
                     }
                     kernels.gemm(hid, 0, hs, batch, cell.wHr, null, pr, 0, pPad, false);
                     for (int b = 0; b < batch; b++) {

@@ -25,7 +25,16 @@ public interface LstmKernels {
      * every one of the {@code w.paddedOutputs()} columns is written, so {@code ldc ≥ nPad}. init is C itself
      * when {@code accumulate}, else {@code bias} (length ≥ nPad) when not null, else zero.
      */
-    void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, float[] bias, float[] c, int cOff, int ldc, boolean accumulate);
+    default void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, float[] bias, float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(a, aOff, lda, m, w, 0, w.panels(), bias, c, cOff, ldc, accumulate);
+    }
+
+    /**
+     * As {@link #gemm(float[], int, int, int, PackedMatrix, float[], float[], int, int, boolean)}, for the output
+     * columns of panels {@code panelFrom} to {@code panelTo - 1} only (threads split a product this way).
+     */
+    void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, int panelFrom, int panelTo, float[] bias, float[] c, int cOff,
+              int ldc, boolean accumulate);
 
     /**
      * The fused element-wise step for one batch row, from the pre-activations {@code z} (4H at {@code zOff},

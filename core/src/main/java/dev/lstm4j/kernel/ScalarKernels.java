@@ -18,10 +18,11 @@ public final class ScalarKernels implements LstmKernels {
     }
 
     @Override
-    public void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, float[] bias, float[] c, int cOff, int ldc, boolean accumulate) {
+    public void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, int panelFrom, int panelTo, float[] bias, float[] c, int cOff,
+                     int ldc, boolean accumulate) {
         int k = w.depth(), nr = w.panelWidth();
         float[] p = w.data();
-        for (int panel = 0; panel < w.panels(); panel++) {
+        for (int panel = panelFrom; panel < panelTo; panel++) {
             int col = panel * nr;
             int pOff = panel * k * nr;
             for (int r = 0; r < m; r++) {

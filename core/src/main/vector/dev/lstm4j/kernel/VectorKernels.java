@@ -30,7 +30,8 @@ final class VectorKernels implements LstmKernels {
     }
 
     @Override
-    public void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, float[] bias, float[] c, int cOff, int ldc, boolean accumulate) {
+    public void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, int panelFrom, int panelTo, float[] bias, float[] c, int cOff,
+                     int ldc, boolean accumulate) {
         int k = w.depth();
         float[] p = w.data();
         // blocks of rows whose A fits in L2 (~256 KB), each against every panel; within a block, a panel is
@@ -38,7 +39,7 @@ final class VectorKernels implements LstmKernels {
         int mc = Math.max(4, (A_BLOCK_FLOATS / Math.max(1, k)) & ~3);
         for (int r0 = 0; r0 < m; r0 += mc) {
             int rows = Math.min(mc, m - r0);
-            for (int panel = 0; panel < w.panels(); panel++) {
+            for (int panel = panelFrom; panel < panelTo; panel++) {
                 int col = panel * NR;
                 int pOff = panel * k * NR;
                 int r = r0;
