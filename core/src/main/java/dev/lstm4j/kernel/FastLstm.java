@@ -43,7 +43,6 @@ public final class FastLstm implements LstmEngine {
     private final int d, hs, hh, layers, nPad, pPad;
     /** Hidden units per gate chunk (see {@link #interleave}); a chunk's four gates fill two kernel panels. */
     private final int unit, chunks;
-    private final Object splitLock = new Object();
 
     /** The packed weights of one layer and direction. */
     private static final class Cell {
@@ -144,7 +143,7 @@ public final class FastLstm implements LstmEngine {
         }
         this.nPad = this.cells[0].wIh.paddedOutputs();
         this.pPad = this.cells[0].wHr == null ? 0 : this.cells[0].wHr.paddedOutputs();
-        this.workers = new Workers(threads);
+        this.workers = Workers.forThreads(threads);
     }
 
     /** {@code -Dlstm4j.threads}, else the number of available processors. */
@@ -364,8 +363,9 @@ public final class FastLstm implements LstmEngine {
         int batch = ws.batch, steps = ws.steps, panelsPerChunk = 4 * unit / kernels.panelWidth();
         float[] gx = ws.gx[0], c = ws.c[0];
         SpinBarrier barrier = new SpinBarrier(parts);
-        // one split phase at a time: its tasks wait for each other, so they must not queue behind another call's
-        synchronized (splitLock) {
+        // one barrier phase at a time per shared pool: its tasks wait for each other, so they must not queue
+        // behind another barrier phase's tasks
+        synchronized (workers) {
             workers.run(parts, part -> {
                 int q0 = chunks * part / parts, q1 = chunks * (part + 1) / parts;
                 int u0 = q0 * unit, u1 = Math.min(hs, q1 * unit);
