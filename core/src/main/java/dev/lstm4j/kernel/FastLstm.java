@@ -35,6 +35,8 @@ public final class FastLstm implements LstmEngine {
     private static final long PARALLEL_MIN_WORK = 1L << 18;
     /** Recurrent multiply-adds per batch row and step from which small batches split the gate columns over threads. */
     private static final long SPLIT_MIN_PRODUCT = 1L << 16;
+    /** Pre-activations computed ahead of their steps: ~1 MB, the size of a core's L2 here. */
+    private static final long BLOCK_FLOATS = 1L << 18;
 
     private final LstmConfig config;
     private final LstmKernels kernels;
@@ -43,6 +45,7 @@ public final class FastLstm implements LstmEngine {
     private final int d, hs, hh, layers, nPad, pPad;
     /** Hidden units per gate chunk (see {@link #interleave}); a chunk's four gates fill two kernel panels. */
     private final int unit, chunks;
+    private final long blockFloats;
 
     /** The packed weights of one layer and direction. */
     private static final class Cell {
@@ -127,7 +130,13 @@ public final class FastLstm implements LstmEngine {
      * @throws dev.lstm4j.ModelException when a weight does not fit the config
      */
     public FastLstm(LstmConfig config, List<CellWeights> cells, LstmKernels kernels, int threads) {
+        this(config, cells, kernels, threads, BLOCK_FLOATS);
+    }
+
+    /** As above, with the size of a block of pre-activations in floats (tests make it tiny to cut many blocks). */
+    FastLstm(LstmConfig config, List<CellWeights> cells, LstmKernels kernels, int threads, long blockFloats) {
         Lstm.validate(config, cells, "");
+        this.blockFloats = blockFloats;
         Validate.model(threads >= 1, "threads must be at least 1, got " + threads);
         this.config = config;
         this.kernels = kernels;
@@ -188,8 +197,10 @@ public final class FastLstm implements LstmEngine {
     public final class Workspace {
         final int batch, steps;
         final float[] xT;       // (T, B, I) step-major copy of the input, when B > 1
-        final float[] y;        // (T, B, D*Hh): a layer's output; the next layer reads it before overwriting it
-        final float[][] gx;     // per direction (T, B, nPad): input projections, then pre-activations
+        final float[] y;        // (T, B, D*Hh): a layer's output, which the next layer reads
+        final float[] y2;       // a second one when the next layer could overwrite rows it still has to read
+        final int blockSteps;   // steps whose input projections are computed together (all T when they fit in ~1 MB)
+        final float[][] gx;     // per direction (blockSteps, B, nPad): input projections, then pre-activations
         final float[][] c;      // per direction (B, H)
         final float[][] hid;    // per direction (B, H): h before projection
         final float[][] pr;     // per direction (B, pPad): projected h
@@ -203,7 +214,11 @@ public final class FastLstm implements LstmEngine {
                     + " steps is too large for one forward pass; split the batch");
             xT = batch > 1 ? new float[(int) rows * config.inputSize()] : null;
             y = new float[(int) rows * d * hh];
-            gx = new float[d][(int) rows * nPad];
+            blockSteps = blockSteps(batch, steps);
+            gx = new float[d][blockSteps * batch * nPad];
+            // one direction writes only rows it has already read, but the other direction of the next layer reads
+            // the whole row in its own time: bidirectional stacks alternate between two buffers
+            y2 = d == 2 && layers > 1 ? new float[(int) rows * d * hh] : null;
             c = new float[d][batch * hs];
             hid = pPad > 0 ? new float[d][batch * hs] : null;
             pr = pPad > 0 ? new float[d][batch * pPad] : null;
@@ -259,13 +274,12 @@ public final class FastLstm implements LstmEngine {
         }
         for (int layer = 0; layer < layers; layer++) {
             // batch 1: (T, B, ·) and (B, T, ·) are the same layout, so the last layer writes the result directly
-            float[] y = layer == layers - 1 && batch == 1 ? out : ws.y;
-            inputProjections(ws, layer, in);
-            recurrences(ws, layer, y, h0, c0, hN, cN);
+            float[] y = layer == layers - 1 && batch == 1 ? out : ws.y2 != null && layer % 2 == 1 ? ws.y2 : ws.y;
+            recurrences(ws, layer, in, y, h0, c0, hN, cN);
             in = y;
         }
         if (batch > 1) {
-            transpose(ws.y, out, steps, batch, d * hh);
+            transpose(in, out, steps, batch, d * hh);
         }
     }
 
@@ -286,30 +300,43 @@ public final class FastLstm implements LstmEngine {
         });
     }
 
-    /** Phase 2 of a layer: the recurrence, split by direction and batch rows. */
-    private void recurrences(Workspace ws, int layer, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
+    /**
+     * Steps per block of input projections: all of them when (T, B, nPad) fits in {@code blockFloats}, else as many
+     * as fit (at least 1), so a block's pre-activations are still cached when its steps read them.
+     */
+    private int blockSteps(int batch, int steps) {
+        return (int) Math.max(1, Math.min(steps, blockFloats / ((long) batch * nPad)));
+    }
+
+    /** A layer: the input projections and the recurrence, split by direction and batch rows (or by gate columns). */
+    private void recurrences(Workspace ws, int layer, float[] in, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
         int batch = ws.batch;
         int slices = chunks(batch, (long) batch * ws.steps * hh * nPad * d, Math.max(1, workers.threads() / d));
         int parts = Math.min(workers.threads(), chunks / 2);
-        if (slices == 1 && d == 1 && pPad == 0 && parts > 1 && (long) hh * nPad >= SPLIT_MIN_PRODUCT) {
+        if (slices == 1 && d == 1 && pPad == 0 && parts > 1 && (long) hh * nPad >= SPLIT_MIN_PRODUCT && ws.blockSteps == ws.steps) {
+            inputProjections(ws, layer, in);
             recurrenceByColumns(ws, layer, parts, y, h0, c0, hN, cN);
             return;
         }
         if (d * slices == 1) {
-            recurrence(ws, layer, 0, 0, batch, y, h0, c0, hN, cN);
+            recurrence(ws, layer, 0, 0, batch, in, y, h0, c0, hN, cN);
             return;
         }
         workers.run(d * slices, task -> {
             int dir = task % d, slice = task / d;
             int b0 = split(batch, slices, slice), b1 = split(batch, slices, slice + 1);
-            recurrence(ws, layer, dir, b0, b1 - b0, y, h0, c0, hN, cN);
+            recurrence(ws, layer, dir, b0, b1 - b0, in, y, h0, c0, hN, cN);
         });
     }
 
-    /** The steps of one layer and direction for batch rows b0 .. b0+bn-1. */
-    private void recurrence(Workspace ws, int layer, int dir, int b0, int bn, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
+    /**
+     * The steps of one layer and direction for batch rows b0 .. b0+bn-1, a block of steps at a time: first the
+     * block's input projections (one product when the rows are contiguous), then its steps.
+     */
+    private void recurrence(Workspace ws, int layer, int dir, int b0, int bn, float[] in, float[] y, float[] h0, float[] c0,
+                            float[] hN, float[] cN) {
         Cell cell = cells[layer * d + dir];
-        int batch = ws.batch, steps = ws.steps, ldY = d * hh, ld = layer * d + dir;
+        int batch = ws.batch, steps = ws.steps, ldY = d * hh, ld = layer * d + dir, inL = cell.in, block = ws.blockSteps;
         float[] gx = ws.gx[dir], c = ws.c[dir];
         if (c0 != null) {
             System.arraycopy(c0, (ld * batch + b0) * hs, c, b0 * hs, bn * hs);
@@ -317,9 +344,23 @@ public final class FastLstm implements LstmEngine {
             Arrays.fill(c, b0 * hs, (b0 + bn) * hs, 0f);
         }
         // forward runs t = 0..T-1, reverse runs t = T-1..0
+        int tb0 = 0;
         for (int n = 0; n < steps; n++) {
             int t = dir == 0 ? n : steps - 1 - n;
-            int zRow = (t * batch + b0) * nPad;
+            if (n % block == 0) {
+                // input projections of the next block of steps: gx = (b_ih + b_hh) + x W_ihᵀ
+                int first = dir == 0 ? t : Math.max(0, t - block + 1), count = Math.min(block, steps - n);
+                tb0 = first;
+                if (bn == batch) {
+                    kernels.gemm(in, first * batch * inL, inL, count * batch, cell.wIh, cell.bias, gx, 0, nPad, false);
+                } else {
+                    for (int s = 0; s < count; s++) {
+                        kernels.gemm(in, ((first + s) * batch + b0) * inL, inL, bn, cell.wIh, cell.bias, gx, (s * batch + b0) * nPad, nPad,
+                                false);
+                    }
+                }
+            }
+            int zRow = ((t - tb0) * batch + b0) * nPad;
             // recurrent product: z = gx_t + h_{t-1} W_hhᵀ (h_{-1} = h0; zero h0 adds nothing)
             if (n > 0) {
                 int tPrev = dir == 0 ? t - 1 : t + 1;

@@ -201,10 +201,13 @@ abstract class KernelContractTest {
         LstmOutput expected = new ReferenceLstm(config, cells, Precision.F32).forward(x, h0, c0);
         int reduction = Math.max(in, config.outputSize()) + config.outputHiddenSize() + (proj > 0 ? hidden : 0);
         Tolerance tol = new Tolerance(2e-7 * reduction);
-        for (int threads : new int[] {1, 2}) {
-            FastLstm fast = new FastLstm(config, cells, kernels(), threads);
+        // threads 1 and 2 with the usual blocks of input projections (all steps at these sizes), then blocks of
+        // one step and of uneven steps
+        long[][] runs = {{1, Long.MAX_VALUE}, {2, Long.MAX_VALUE}, {1, 1}, {2, 1}, {2, 3L * batch * 4 * hidden + 1}};
+        for (long[] run : runs) {
+            FastLstm fast = new FastLstm(config, cells, kernels(), (int) run[0], run[1]);
             LstmOutput actual = state ? fast.forward(x, h0, c0) : fast.forward(x, null, null);
-            String label = name + " " + fast + " (seed " + seed + ")";
+            String label = name + " " + fast + " blockFloats=" + run[1] + " (seed " + seed + ")";
             check(label + " output", tol, expected.output(), actual.output());
             check(label + " h_n", tol, expected.hN(), actual.hN());
             check(label + " c_n", tol, expected.cN(), actual.cN());
