@@ -1,5 +1,6 @@
 package dev.lstm4j;
 
+import dev.lstm4j.kernel.FastLstm;
 import dev.lstm4j.reference.ReferenceLstm;
 import dev.lstm4j.reference.StepObserver;
 
@@ -24,18 +25,38 @@ public final class Lstm {
     private final Precision precision;
     private final ReferenceLstm reference;
     private final LstmEngine engine;
+    private final EngineChoice choice;
 
     /**
+     * On the fast path ({@link EngineChoice#FAST}).
+     *
      * @param cells one per layer and direction, at index {@code layer*D + direction}
      * @throws ModelException when a tensor has the wrong shape or dtypes are mixed
      */
     public Lstm(LstmConfig config, List<CellWeights> cells) {
+        this(config, cells, EngineChoice.FAST);
+    }
+
+    /** As {@link #Lstm(LstmConfig, List)}, on the path {@code choice} names. */
+    public Lstm(LstmConfig config, List<CellWeights> cells, EngineChoice choice) {
         validate(config, cells, "");
         this.config = config;
         this.cells = List.copyOf(cells);
         this.precision = precisionOf(cells, "");
         this.reference = new ReferenceLstm(config, this.cells, precision);
-        this.engine = reference;
+        this.choice = choice;
+        // float64 stays on the reference path, which computes in double
+        this.engine = choice == EngineChoice.FAST && precision == Precision.F32 ? new FastLstm(config, this.cells) : reference;
+    }
+
+    /** The same weights on another path: {@code lstm.withEngine(EngineChoice.REFERENCE)} for the readable one. */
+    public Lstm withEngine(EngineChoice other) {
+        return other == choice ? this : new Lstm(config, cells, other);
+    }
+
+    /** The engine {@link #forward} uses when no observer is given. */
+    public LstmEngine engine() {
+        return engine;
     }
 
     public LstmConfig config() {

@@ -27,6 +27,12 @@ public record LstmModel(Lstm lstm, Linear head, String prefix, String headPrefix
         }
     }
 
+    /** The same model on another path: {@code withEngine(EngineChoice.REFERENCE)} for the readable one. */
+    public LstmModel withEngine(EngineChoice choice) {
+        Lstm other = lstm.withEngine(choice);
+        return other == lstm ? this : new LstmModel(other, head, prefix, headPrefix, cell, ignoredKeys);
+    }
+
     /** The forward pass and the head's output. */
     public record Result(LstmOutput lstm, Tensor head) {
     }

@@ -1,5 +1,6 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.EngineChoice;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
@@ -29,6 +30,7 @@ import java.util.concurrent.Callable;
         footer = {"  lstm4j run --weights model.safetensors --input series.csv --out results/",
                 "  lstm4j run --weights model.safetensors --input batch.npy --out results/",
                 "  lstm4j run --weights model.safetensors --input padded.npy --lengths 5,2,4 --out results/",
+                "  lstm4j run --weights model.safetensors --input batch.npy --reference --out results/",
                 "  lstm4j run --weights model.safetensors --input tbi.npy --seq-first --h0 h0.npy --c0 c0.npy --out results/"})
 final class RunCommand implements Callable<Integer> {
     @Mixin
@@ -40,6 +42,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the results (created if needed).")
     Path out;
 
+    @Option(names = "--reference", description = "Compute on the readable reference path (one method per equation)"
+            + " instead of the fast kernels.")
+    boolean reference;
+
     @Spec
     CommandSpec spec;
 
@@ -47,8 +53,12 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         LstmModel m = model.load();
+        if (reference) {
+            m = m.withEngine(EngineChoice.REFERENCE);
+        }
         InputOptions.Loaded in = inputs.load();
-        Progress progress = Progress.forTerminal(err, totalSteps(m.lstm().config(), in.input()));
+        // a progress observer needs the reference path's step values; the fast path is done before it would show
+        Progress progress = reference ? Progress.forTerminal(err, totalSteps(m.lstm().config(), in.input())) : null;
         LstmModel.Result r = m.forward(in.input(), in.layout(), in.initial(), in.lengths(), progress);
         if (progress != null) {
             progress.finish();

@@ -1,6 +1,7 @@
 package dev.lstm4j.trace;
 
 import dev.lstm4j.DType;
+import dev.lstm4j.EngineChoice;
 import dev.lstm4j.Layout;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.LstmState;
@@ -39,7 +40,9 @@ record FixtureCase(String name, LstmModel model, Tensor input, Layout layout, in
         }
         LstmState initial = Files.exists(dir.resolve("h0.npy"))
                 ? new LstmState(Npy.read(dir.resolve("h0.npy")), Npy.read(dir.resolve("c0.npy"))) : null;
-        return new FixtureCase(name, ModelLoader.load(dir.resolve("model.safetensors"), ModelLoader.Options.DEFAULT),
+        // the trace runs on the reference path, so runs are compared on it
+        return new FixtureCase(name, ModelLoader.load(dir.resolve("model.safetensors"), ModelLoader.Options.DEFAULT)
+                        .withEngine(EngineChoice.REFERENCE),
                 Npy.read(dir.resolve("input.npy")), "seq_first".equals(info.get("layout")) ? Layout.SEQ_FIRST : Layout.BATCH_FIRST,
                 lengths, initial, Npy.read(dir.resolve("output.npy")), Npy.read(dir.resolve("h_n.npy")), Npy.read(dir.resolve("c_n.npy")),
                 Files.exists(dir.resolve("head.npy")) ? Npy.read(dir.resolve("head.npy")) : null);

@@ -1,0 +1,595 @@
+package dev.lstm4j.kernel;
+
+import dev.lstm4j.CellWeights;
+import dev.lstm4j.InputException;
+import dev.lstm4j.Lstm;
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.LstmEngine;
+import dev.lstm4j.LstmOutput;
+import dev.lstm4j.Tensor;
+import dev.lstm4j.Validate;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The fast float32 LSTM: same result as {@link dev.lstm4j.reference.ReferenceLstm#forward}, within a
+ * tolerance scaled by the reduction length, proven by {@code KernelContractTest} (against the reference) and
+ * {@code FastPathFixtureTest} (against PyTorch).
+ *
+ * <p>Per layer and direction: the input projections of all steps as one product {@code (T·B, I_l)·(I_l, 4H)}
+ * with both biases folded in, then the recurrence, one {@code (B, Hh)·(Hh, 4H)} product and one fused gate
+ * pass per step, writing h straight into the layer's output. Weights are packed once, here. Work buffers
+ * live in a {@link Workspace}; nothing is allocated per step. Threads split each layer's projections by
+ * rows and its recurrences by direction and batch rows (batch rows never meet within a layer, so the
+ * recurrence needs no barrier per step).
+ *
+ * <p>Legend: B batch, T steps, I input, I_l layer input, H hidden, P projection, Hh = P if projected else H,
+ * L layers, D directions, nPad = 4H rounded up to whole kernel panels. Buffers in the recurrence are
+ * step-major, (T, B, ·), so one step's batch rows are contiguous.
+ */
+public final class FastLstm implements LstmEngine {
+    /** System property for the default thread count (default: available processors). */
+    public static final String THREADS_PROPERTY = "lstm4j.threads";
+    /** Multiply-adds below which a phase runs on the calling thread alone. */
+    private static final long PARALLEL_MIN_WORK = 1L << 18;
+    /** Recurrent multiply-adds per batch row and step from which small batches split the gate columns over threads. */
+    private static final long SPLIT_MIN_PRODUCT = 1L << 16;
+    /** Pre-activations computed ahead of their steps: ~1 MB, the size of a core's L2 here. */
+    private static final long BLOCK_FLOATS = 1L << 18;
+
+    private final LstmConfig config;
+    private final LstmKernels kernels;
+    private final Cell[] cells;
+    private final Workers workers;
+    private final int d, hs, hh, layers, nPad, pPad;
+    /** Hidden units per gate chunk (see {@link #interleave}); a chunk's four gates fill two kernel panels. */
+    private final int unit, chunks;
+    private final long blockFloats;
+
+    /** The packed weights of one layer and direction. */
+    private static final class Cell {
+        final int in;
+        final PackedMatrix wIh;   // I_l → 4H
+        final PackedMatrix wHh;   // Hh → 4H
+        final PackedMatrix wHr;   // H → P, or null
+        final float[] bias;       // b_ih + b_hh, (nPad,), or null
+        final float[] weightIh, weightHh;
+        private volatile PackedMatrix wCat;  // [W_ih | W_hh]: I_l + Hh → 4H, for streaming; packed on first use
+
+        Cell(LstmKernels k, CellWeights w, int unit) {
+            int h4 = w.weightIh().size(0);
+            in = w.weightIh().size(1);
+            weightIh = interleave(w.weightIh().toFloatArray(), h4 / 4, in, unit);
+            weightHh = interleave(w.weightHh().toFloatArray(), h4 / 4, w.weightHh().size(1), unit);
+            wIh = k.pack(weightIh, h4, in);
+            wHh = k.pack(weightHh, h4, w.weightHh().size(1));
+            wHr = w.hasProjection() ? k.pack(w.weightHr().toFloatArray(), w.weightHr().size(0), w.weightHr().size(1)) : null;
+            if (w.hasBias()) {
+                bias = new float[wIh.paddedOutputs()];
+                float[] bi = interleave(w.biasIh().toFloatArray(), h4 / 4, 1, unit);
+                float[] bh = interleave(w.biasHh().toFloatArray(), h4 / 4, 1, unit);
+                for (int j = 0; j < h4; j++) {
+                    bias[j] = bi[j] + bh[j];
+                }
+            } else {
+                bias = null;
+            }
+        }
+
+        PackedMatrix concatenated(LstmKernels k) {
+            PackedMatrix m = wCat;
+            if (m == null) {
+                int h4 = wIh.outputs(), hSize = wHh.depth(), kk = in + hSize;
+                float[] cat = new float[h4 * kk];
+                for (int r = 0; r < h4; r++) {
+                    System.arraycopy(weightIh, r * in, cat, r * kk, in);
+                    System.arraycopy(weightHh, r * hSize, cat, r * kk + in, hSize);
+                }
+                m = k.pack(cat, h4, kk);
+                wCat = m;
+            }
+            return m;
+        }
+    }
+
+    /**
+     * Reorders the 4H gate rows [i | f | g | o] of a weight (4H, cols) into chunks of {@code unit} hidden units, each
+     * chunk holding its units' four gate rows: [i f g o of units 0..u-1 | i f g o of units u..2u-1 | ...] (the last
+     * chunk may be shorter). A thread that computes a range of chunks then has all four gates of its units, so
+     * it can run their gate pass without waiting for the other threads.
+     */
+    static float[] interleave(float[] w, int hidden, int cols, int unit) {
+        float[] r = new float[w.length];
+        for (int u0 = 0; u0 < hidden; u0 += unit) {
+            int uq = Math.min(unit, hidden - u0);
+            for (int gate = 0; gate < 4; gate++) {
+                for (int u = 0; u < uq; u++) {
+                    System.arraycopy(w, (gate * hidden + u0 + u) * cols, r, (4 * u0 + gate * uq + u) * cols, cols);
+                }
+            }
+        }
+        return r;
+    }
+
+    /** The gate pass of one batch row over unit chunks q0..q1-1 (pre-activations in {@link #interleave}'s order). */
+    private void gatesRow(float[] z, int zOff, float[] c, int cOff, float[] h, int hOff, int q0, int q1) {
+        for (int q = q0; q < q1; q++) {
+            int u0 = q * unit, uq = Math.min(unit, hs - u0);
+            kernels.gates(z, zOff + 4 * u0, uq, c, cOff + u0, h, hOff + u0);
+        }
+    }
+
+    /** Kernels chosen by {@link Kernels#get()}, threads from {@code -Dlstm4j.threads} or the processor count. */
+    public FastLstm(LstmConfig config, List<CellWeights> cells) {
+        this(config, cells, Kernels.get(), defaultThreads());
+    }
+
+    /**
+     * @param threads at most this many threads run one forward pass (1: the caller's only)
+     * @throws dev.lstm4j.ModelException when a weight does not fit the config
+     */
+    public FastLstm(LstmConfig config, List<CellWeights> cells, LstmKernels kernels, int threads) {
+        this(config, cells, kernels, threads, BLOCK_FLOATS);
+    }
+
+    /** As above, with the size of a block of pre-activations in floats (tests make it tiny to cut many blocks). */
+    FastLstm(LstmConfig config, List<CellWeights> cells, LstmKernels kernels, int threads, long blockFloats) {
+        Lstm.validate(config, cells, "");
+        this.blockFloats = blockFloats;
+        Validate.model(threads >= 1, "threads must be at least 1, got " + threads);
+        this.config = config;
+        this.kernels = kernels;
+        this.d = config.directions();
+        this.hs = config.hiddenSize();
+        this.hh = config.outputHiddenSize();
+        this.layers = config.numLayers();
+        this.unit = Math.max(1, kernels.panelWidth() / 2);
+        this.chunks = (hs + unit - 1) / unit;
+        this.cells = new Cell[cells.size()];
+        for (int i = 0; i < cells.size(); i++) {
+            this.cells[i] = new Cell(kernels, cells.get(i), unit);
+        }
+        this.nPad = this.cells[0].wIh.paddedOutputs();
+        this.pPad = this.cells[0].wHr == null ? 0 : this.cells[0].wHr.paddedOutputs();
+        this.workers = Workers.forThreads(threads);
+    }
+
+    /** {@code -Dlstm4j.threads}, else the number of available processors. */
+    public static int defaultThreads() {
+        return Math.max(1, Integer.getInteger(THREADS_PROPERTY, Runtime.getRuntime().availableProcessors()));
+    }
+
+    public LstmConfig config() {
+        return config;
+    }
+
+    public LstmKernels kernels() {
+        return kernels;
+    }
+
+    public int threads() {
+        return workers.threads();
+    }
+
+    @Override
+    public String toString() {
+        return "FastLstm[" + kernels.name() + ", threads=" + threads() + "]";
+    }
+
+    // ---- the Tensor API of LstmEngine ----
+
+    @Override
+    public LstmOutput forward(Tensor x, Tensor h0, Tensor c0) {
+        int batch = x.size(0), steps = x.size(1), ld = layers * d;
+        Workspace ws = workspace(batch, steps);
+        float[] out = new float[batch * steps * d * hh];
+        float[] hN = new float[ld * batch * hh];
+        float[] cN = new float[ld * batch * hs];
+        forward(ws, x.toFloatArray(), h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), out, hN, cN);
+        return new LstmOutput(Tensor.of(new int[] {batch, steps, d * hh}, out), Tensor.of(new int[] {ld, batch, hh}, hN),
+                Tensor.of(new int[] {ld, batch, hs}, cN));
+    }
+
+    // ---- the array API: no allocation once a workspace exists ----
+
+    /** Work buffers for batches of {@code batch} rows and {@code steps} steps; reuse it, one thread at a time. */
+    public final class Workspace {
+        final int batch, steps;
+        final float[] xT;       // (T, B, I) step-major copy of the input, when B > 1
+        final float[] y;        // (T, B, D*Hh): a layer's output, which the next layer reads
+        final float[] y2;       // a second one when the next layer could overwrite rows it still has to read
+        final int blockSteps;   // steps whose input projections are computed together (all T when they fit in ~1 MB)
+        final float[][] gx;     // per direction (blockSteps, B, nPad): input projections, then pre-activations
+        final float[][] c;      // per direction (B, H)
+        final float[][] hid;    // per direction (B, H): h before projection
+        final float[][] pr;     // per direction (B, pPad): projected h
+
+        Workspace(int batch, int steps) {
+            Validate.input(batch > 0 && steps > 0, "workspace: batch and steps must be positive, got " + batch + " and " + steps);
+            this.batch = batch;
+            this.steps = steps;
+            long rows = (long) batch * steps;
+            Validate.input(rows * Math.max(nPad, d * hh) < Integer.MAX_VALUE - 8, "input of " + batch + " × " + steps
+                    + " steps is too large for one forward pass; split the batch");
+            xT = batch > 1 ? new float[(int) rows * config.inputSize()] : null;
+            y = new float[(int) rows * d * hh];
+            blockSteps = blockSteps(batch, steps);
+            gx = new float[d][blockSteps * batch * nPad];
+            // one direction writes only rows it has already read, but the other direction of the next layer reads
+            // the whole row in its own time: bidirectional stacks alternate between two buffers
+            y2 = d == 2 && layers > 1 ? new float[(int) rows * d * hh] : null;
+            c = new float[d][batch * hs];
+            hid = pPad > 0 ? new float[d][batch * hs] : null;
+            pr = pPad > 0 ? new float[d][batch * pPad] : null;
+        }
+
+        public int batch() {
+            return batch;
+        }
+
+        FastLstm owner() {
+            return FastLstm.this;
+        }
+
+        public int steps() {
+            return steps;
+        }
+    }
+
+    /** A workspace for this engine. */
+    public Workspace workspace(int batch, int steps) {
+        return new Workspace(batch, steps);
+    }
+
+    /**
+     * The forward pass over arrays, as {@code lstm(x, (h0, c0))} with {@code batch_first=True}.
+     *
+     * @param x   (B, T, I)
+     * @param h0  (L*D, B, Hh), or null for zeros
+     * @param c0  (L*D, B, H), or null for zeros
+     * @param out (B, T, D*Hh), written
+     * @param hN  (L*D, B, Hh), written
+     * @param cN  (L*D, B, H), written
+     */
+    public void forward(Workspace ws, float[] x, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
+        int batch = ws.batch, steps = ws.steps, ld = layers * d;
+        if (ws.owner() != this) {
+            throw new InputException("workspace: made by another engine; use this engine's workspace(batch, steps)");
+        }
+        checkLength("x", x, batch * steps * config.inputSize());
+        checkLength("out", out, batch * steps * d * hh);
+        checkLength("hN", hN, ld * batch * hh);
+        checkLength("cN", cN, ld * batch * hs);
+        if (h0 != null) {
+            checkLength("h0", h0, ld * batch * hh);
+        }
+        if (c0 != null) {
+            checkLength("c0", c0, ld * batch * hs);
+        }
+        float[] in = x;
+        if (batch > 1) {
+            transpose(x, ws.xT, batch, steps, config.inputSize());
+            in = ws.xT;
+        }
+        for (int layer = 0; layer < layers; layer++) {
+            // batch 1: (T, B, ·) and (B, T, ·) are the same layout, so the last layer writes the result directly
+            float[] y = layer == layers - 1 && batch == 1 ? out : ws.y2 != null && layer % 2 == 1 ? ws.y2 : ws.y;
+            recurrences(ws, layer, in, y, h0, c0, hN, cN);
+            in = y;
+        }
+        if (batch > 1) {
+            transpose(in, out, steps, batch, d * hh);
+        }
+    }
+
+    /** Phase 1 of a layer: gx = (b_ih + b_hh) + x W_ihᵀ for every step and batch row at once. */
+    private void inputProjections(Workspace ws, int layer, float[] in) {
+        int rows = ws.batch * ws.steps, inL = config.layerInputSize(layer);
+        int chunks = chunks(rows, (long) rows * inL * nPad * d, Math.max(1, workers.threads() / d));
+        if (d * chunks == 1) {
+            Cell cell = cells[layer * d];
+            kernels.gemm(in, 0, inL, rows, cell.wIh, cell.bias, ws.gx[0], 0, nPad, false);
+            return;
+        }
+        workers.run(d * chunks, task -> {
+            int dir = task % d, chunk = task / d;
+            int r0 = split(rows, chunks, chunk), r1 = split(rows, chunks, chunk + 1);
+            Cell cell = cells[layer * d + dir];
+            kernels.gemm(in, r0 * inL, inL, r1 - r0, cell.wIh, cell.bias, ws.gx[dir], r0 * nPad, nPad, false);
+        });
+    }
+
+    /**
+     * Steps per block of input projections: all of them when (T, B, nPad) fits in {@code blockFloats}, else as many
+     * as fit (at least 1), so a block's pre-activations are still cached when its steps read them.
+     */
+    private int blockSteps(int batch, int steps) {
+        return (int) Math.max(1, Math.min(steps, blockFloats / ((long) batch * nPad)));
+    }
+
+    /** A layer: the input projections and the recurrence, split by direction and batch rows (or by gate columns). */
+    private void recurrences(Workspace ws, int layer, float[] in, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
+        int batch = ws.batch;
+        int slices = chunks(batch, (long) batch * ws.steps * hh * nPad * d, Math.max(1, workers.threads() / d));
+        int parts = Math.min(workers.threads(), chunks / 2);
+        if (slices == 1 && d == 1 && pPad == 0 && parts > 1 && (long) hh * nPad >= SPLIT_MIN_PRODUCT && ws.blockSteps == ws.steps) {
+            inputProjections(ws, layer, in);
+            recurrenceByColumns(ws, layer, parts, y, h0, c0, hN, cN);
+            return;
+        }
+        if (d * slices == 1) {
+            recurrence(ws, layer, 0, 0, batch, in, y, h0, c0, hN, cN);
+            return;
+        }
+        workers.run(d * slices, task -> {
+            int dir = task % d, slice = task / d;
+            int b0 = split(batch, slices, slice), b1 = split(batch, slices, slice + 1);
+            recurrence(ws, layer, dir, b0, b1 - b0, in, y, h0, c0, hN, cN);
+        });
+    }
+
+    /**
+     * The steps of one layer and direction for batch rows b0 .. b0+bn-1, a block of steps at a time: first the
+     * block's input projections (one product when the rows are contiguous), then its steps.
+     */
+    private void recurrence(Workspace ws, int layer, int dir, int b0, int bn, float[] in, float[] y, float[] h0, float[] c0,
+                            float[] hN, float[] cN) {
+        Cell cell = cells[layer * d + dir];
+        int batch = ws.batch, steps = ws.steps, ldY = d * hh, ld = layer * d + dir, inL = cell.in, block = ws.blockSteps;
+        float[] gx = ws.gx[dir], c = ws.c[dir];
+        if (c0 != null) {
+            System.arraycopy(c0, (ld * batch + b0) * hs, c, b0 * hs, bn * hs);
+        } else {
+            Arrays.fill(c, b0 * hs, (b0 + bn) * hs, 0f);
+        }
+        // forward runs t = 0..T-1, reverse runs t = T-1..0
+        int tb0 = 0;
+        for (int n = 0; n < steps; n++) {
+            int t = dir == 0 ? n : steps - 1 - n;
+            if (n % block == 0) {
+                // input projections of the next block of steps: gx = (b_ih + b_hh) + x W_ihᵀ
+                int first = dir == 0 ? t : Math.max(0, t - block + 1), count = Math.min(block, steps - n);
+                tb0 = first;
+                if (bn == batch) {
+                    kernels.gemm(in, first * batch * inL, inL, count * batch, cell.wIh, cell.bias, gx, 0, nPad, false);
+                } else {
+                    for (int s = 0; s < count; s++) {
+                        kernels.gemm(in, ((first + s) * batch + b0) * inL, inL, bn, cell.wIh, cell.bias, gx, (s * batch + b0) * nPad, nPad,
+                                false);
+                    }
+                }
+            }
+            int zRow = ((t - tb0) * batch + b0) * nPad;
+            // recurrent product: z = gx_t + h_{t-1} W_hhᵀ (h_{-1} = h0; zero h0 adds nothing)
+            if (n > 0) {
+                int tPrev = dir == 0 ? t - 1 : t + 1;
+                kernels.gemm(y, (tPrev * batch + b0) * ldY + dir * hh, ldY, bn, cell.wHh, null, gx, zRow, nPad, true);
+            } else if (h0 != null) {
+                kernels.gemm(h0, (ld * batch + b0) * hh, hh, bn, cell.wHh, null, gx, zRow, nPad, true);
+            }
+            // gates, cell state and hidden state, one fused pass per batch row
+            int yRow = (t * batch + b0) * ldY + dir * hh;
+            if (cell.wHr == null) {
+                for (int r = 0; r < bn; r++) {
+                    gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, y, yRow + r * ldY, 0, chunks);
+                }
+            } else {
+                float[] hid = ws.hid[dir], pr = ws.pr[dir];
+                for (int r = 0; r < bn; r++) {
+                    gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, hid, (b0 + r) * hs, 0, chunks);
+                }
+                // projection: h_t = W_hr h_t
+                kernels.gemm(hid, b0 * hs, hs, bn, cell.wHr, null, pr, b0 * pPad, pPad, false);
+                for (int r = 0; r < bn; r++) {
+                    System.arraycopy(pr, (b0 + r) * pPad, y, yRow + r * ldY, hh);
+                }
+            }
+        }
+        int tLast = dir == 0 ? steps - 1 : 0;
+        for (int r = 0; r < bn; r++) {
+            System.arraycopy(y, (tLast * batch + b0 + r) * ldY + dir * hh, hN, (ld * batch + b0 + r) * hh, hh);
+        }
+        System.arraycopy(c, b0 * hs, cN, (ld * batch + b0) * hs, bn * hs);
+    }
+
+    /**
+     * The recurrence of a unidirectional layer without projection for a small batch, with the gate columns split
+     * over {@code parts} threads: each owns a range of unit chunks, so it computes their pre-activations from the
+     * whole h_{t-1} and runs their gate pass, and the threads meet once per step, when h_t is complete. Each
+     * core then streams only its part of W_hh (at batch 1 the step is bound by reading W_hh).
+     */
+    private void recurrenceByColumns(Workspace ws, int layer, int parts, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
+        Cell cell = cells[layer];
+        int batch = ws.batch, steps = ws.steps, panelsPerChunk = 4 * unit / kernels.panelWidth();
+        float[] gx = ws.gx[0], c = ws.c[0];
+        SpinBarrier barrier = new SpinBarrier(parts);
+        // one barrier phase at a time per shared pool: its tasks wait for each other, so they must not queue
+        // behind another barrier phase's tasks
+        synchronized (workers) {
+            workers.run(parts, part -> {
+                int q0 = chunks * part / parts, q1 = chunks * (part + 1) / parts;
+                int u0 = q0 * unit, u1 = Math.min(hs, q1 * unit);
+                int p0 = q0 * panelsPerChunk, p1 = Math.min(cell.wHh.panels(), q1 * panelsPerChunk);
+                for (int r = 0; r < batch; r++) {
+                    if (c0 != null) {
+                        System.arraycopy(c0, (layer * batch + r) * hs + u0, c, r * hs + u0, u1 - u0);
+                    } else {
+                        Arrays.fill(c, r * hs + u0, r * hs + u1, 0f);
+                    }
+                }
+                for (int t = 0; t < steps; t++) {
+                    int zRow = t * batch * nPad;
+                    if (t > 0) {
+                        kernels.gemm(y, (t - 1) * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
+                    } else if (h0 != null) {
+                        kernels.gemm(h0, layer * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
+                    }
+                    for (int r = 0; r < batch; r++) {
+                        gatesRow(gx, zRow + r * nPad, c, r * hs, y, (t * batch + r) * hh, q0, q1);
+                    }
+                    barrier.await();
+                }
+                for (int r = 0; r < batch; r++) {
+                    System.arraycopy(y, ((steps - 1) * batch + r) * hh + u0, hN, (layer * batch + r) * hh + u0, u1 - u0);
+                    System.arraycopy(c, r * hs + u0, cN, (layer * batch + r) * hs + u0, u1 - u0);
+                }
+            });
+        }
+    }
+
+    /** How many pieces to cut {@code items} into: 1 for small work, else up to {@code max}, at least 4 items each. */
+    private static int chunks(int items, long work, int max) {
+        if (work < PARALLEL_MIN_WORK) {
+            return 1;
+        }
+        return Math.max(1, Math.min(max, items / 4));
+    }
+
+    /** Start of piece {@code i} of {@code n} over {@code items}, on multiples of 4 rows where possible. */
+    private static int split(int items, int n, int i) {
+        if (i >= n) {
+            return items;
+        }
+        int per = (items + n - 1) / n;
+        per = (per + 3) & ~3;
+        return Math.min(items, i * per);
+    }
+
+    /** (A, B, X) → (B, A, X). */
+    private static void transpose(float[] src, float[] dst, int a, int b, int x) {
+        for (int i = 0; i < a; i++) {
+            for (int j = 0; j < b; j++) {
+                System.arraycopy(src, (i * b + j) * x, dst, (j * a + i) * x, x);
+            }
+        }
+    }
+
+    /** The message is built only on failure: this runs every step, and the hot path must not allocate. */
+    private static void checkLength(String name, float[] a, int expected) {
+        if (a == null || a.length != expected) {
+            throw new InputException(name + ": expected " + expected + " values for this batch and length, got "
+                    + (a == null ? "null" : a.length));
+        }
+    }
+
+    // ---- streaming ----
+
+    /** A stream of single steps for {@code batch} rows, carrying (h, c) from zero. Unidirectional models only. */
+    public Stream stream(int batch) {
+        Validate.input(d == 1, "streaming: a bidirectional LSTM needs the whole sequence (its reverse direction starts at the end)");
+        Validate.input(batch > 0, "streaming: batch must be positive, got " + batch);
+        return new Stream(batch);
+    }
+
+    /**
+     * One step at a time, as {@code out, (h, c) = lstm(x_t, (h, c))} with T = 1, without allocating: per layer
+     * one product {@code [x_t | h_{t-1}] · [W_ih | W_hh]ᵀ} and one fused gate pass. Not for concurrent use.
+     */
+    public final class Stream {
+        private final int batch;
+        private final PackedMatrix[] wCat;
+        private final float[][] xh;   // per layer (B, I_l + Hh): the step's input, then h
+        private final float[][] c;    // per layer (B, H)
+        private final float[] z;      // (B, nPad)
+        private final float[] hid;    // (B, H) before projection
+        private final float[] pr;     // (B, pPad)
+
+        Stream(int batch) {
+            this.batch = batch;
+            wCat = new PackedMatrix[layers];
+            xh = new float[layers][];
+            c = new float[layers][batch * hs];
+            for (int l = 0; l < layers; l++) {
+                wCat[l] = cells[l].concatenated(kernels);
+                xh[l] = new float[batch * (config.layerInputSize(l) + hh)];
+            }
+            z = new float[batch * nPad];
+            hid = pPad > 0 ? new float[batch * hs] : null;
+            pr = pPad > 0 ? new float[batch * pPad] : null;
+        }
+
+        public int batch() {
+            return batch;
+        }
+
+        /**
+         * @param x   (B, I) this step's input
+         * @param out (B, Hh) receives the last layer's h, or null
+         */
+        public void step(float[] x, float[] out) {
+            checkLength("x", x, batch * config.inputSize());
+            if (out != null) {
+                checkLength("out", out, batch * hh);
+            }
+            for (int l = 0; l < layers; l++) {
+                Cell cell = cells[l];
+                int inL = cell.in, row = inL + hh;
+                float[] a = xh[l];
+                // this step's layer input next to h_{t-1}
+                for (int b = 0; b < batch; b++) {
+                    if (l == 0) {
+                        System.arraycopy(x, b * inL, a, b * row, inL);
+                    } else {
+                        int prevIn = config.layerInputSize(l - 1);
+                        System.arraycopy(xh[l - 1], b * (prevIn + hh) + prevIn, a, b * row, inL);
+                    }
+                }
+                kernels.gemm(a, 0, row, batch, wCat[l], cell.bias, z, 0, nPad, false);
+                if (cell.wHr == null) {
+                    for (int b = 0; b < batch; b++) {
+                        gatesRow(z, b * nPad, c[l], b * hs, a, b * row + inL, 0, chunks);
+                    }
+                } else {
+                    for (int b = 0; b < batch; b++) {
+                        gatesRow(z, b * nPad, c[l], b * hs, hid, b * hs, 0, chunks);
+                    }
+                    kernels.gemm(hid, 0, hs, batch, cell.wHr, null, pr, 0, pPad, false);
+                    for (int b = 0; b < batch; b++) {
+                        System.arraycopy(pr, b * pPad, a, b * row + inL, hh);
+                    }
+                }
+            }
+            if (out != null) {
+                int last = layers - 1, row = config.layerInputSize(last) + hh;
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(xh[last], b * row + config.layerInputSize(last), out, b * hh, hh);
+                }
+            }
+        }
+
+        /** Sets (h, c) to zero. */
+        public void reset() {
+            for (int l = 0; l < layers; l++) {
+                Arrays.fill(xh[l], 0f);
+                Arrays.fill(c[l], 0f);
+            }
+        }
+
+        /** Sets (h, c): h (L, B, Hh), c (L, B, H). */
+        public void setState(float[] h, float[] cs) {
+            checkLength("h", h, layers * batch * hh);
+            checkLength("c", cs, layers * batch * hs);
+            for (int l = 0; l < layers; l++) {
+                int inL = config.layerInputSize(l), row = inL + hh;
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(h, (l * batch + b) * hh, xh[l], b * row + inL, hh);
+                }
+                System.arraycopy(cs, l * batch * hs, c[l], 0, batch * hs);
+            }
+        }
+
+        /** Copies (h, c) out: h (L, B, Hh), c (L, B, H). */
+        public void getState(float[] h, float[] cs) {
+            checkLength("h", h, layers * batch * hh);
+            checkLength("c", cs, layers * batch * hs);
+            for (int l = 0; l < layers; l++) {
+                int inL = config.layerInputSize(l), row = inL + hh;
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(xh[l], b * row + inL, h, (l * batch + b) * hh, hh);
+                }
+                System.arraycopy(c[l], 0, cs, l * batch * hs, batch * hs);
+            }
+        }
+    }
+}

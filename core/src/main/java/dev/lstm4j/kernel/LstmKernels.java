@@ -1,0 +1,55 @@
+package dev.lstm4j.kernel;
+
+/**
+ * The float32 building blocks of the fast path: one matrix product against packed weights and the fused
+ * gate math. {@link ScalarKernels} is plain Java; {@code VectorKernels} uses the Vector API and is loaded
+ * only by {@link Kernels} when {@code jdk.incubator.vector} is readable. No type of this interface
+ * mentions the Vector API, so the scalar path never loads it.
+ *
+ * <p>Both implementations give {@link dev.lstm4j.reference.ReferenceLstm}'s results within a tolerance
+ * scaled by the reduction length, proven by {@code KernelContractTest} and its subclasses.
+ *
+ * <p>Legend: m rows (batch rows, or batch × steps), k reduction length, n outputs, H hidden.
+ */
+public interface LstmKernels {
+    /** Short name for logs and benchmark tables: {@code scalar} or {@code vector(512 bit)}. */
+    String name();
+
+    /** Columns per packed panel; {@link PackedMatrix#pack} pads n up to a multiple of it. */
+    int panelWidth();
+
+    /**
+     * {@code C = init + A · Wᵀ} for a weight W of shape {@code (n, k)} packed by {@link #pack}.
+     *
+     * <p>A: {@code (m, k)} at {@code a[aOff + r*lda + kk]}. C: {@code (m, nPad)} at {@code c[cOff + r*ldc + j]};
+     * every one of the {@code w.paddedOutputs()} columns is written, so {@code ldc ≥ nPad}. init is C itself
+     * when {@code accumulate}, else {@code bias} (length ≥ nPad) when not null, else zero.
+     */
+    default void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, float[] bias, float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(a, aOff, lda, m, w, 0, w.panels(), bias, c, cOff, ldc, accumulate);
+    }
+
+    /**
+     * As {@link #gemm(float[], int, int, int, PackedMatrix, float[], float[], int, int, boolean)}, for the output
+     * columns of panels {@code panelFrom} to {@code panelTo - 1} only (threads split a product this way).
+     */
+    void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, int panelFrom, int panelTo, float[] bias, float[] c, int cOff,
+              int ldc, boolean accumulate);
+
+    /**
+     * The fused element-wise step for one batch row, from the pre-activations {@code z} (4H at {@code zOff},
+     * gate blocks i, f, g, o as in PyTorch):
+     * <pre>
+     * i = σ(z_i)  f = σ(z_f)  g = tanh(z_g)  o = σ(z_o)
+     * c_t = f ⊙ c_{t-1} + i ⊙ g      (c updated in place at cOff)
+     * h_t = o ⊙ tanh(c_t)            (written at hOff)
+     * </pre>
+     * The pre-activations are consumed: an implementation may overwrite them (with the activations).
+     */
+    void gates(float[] z, int zOff, int hidden, float[] c, int cOff, float[] h, int hOff);
+
+    /** Packs a row-major {@code (n, k)} weight (PyTorch's {@code (out, in)}) into this kernel's panels. */
+    default PackedMatrix pack(float[] w, int n, int k) {
+        return PackedMatrix.pack(w, n, k, panelWidth());
+    }
+}

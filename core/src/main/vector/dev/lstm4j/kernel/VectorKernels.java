@@ -1,0 +1,253 @@
+package dev.lstm4j.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API kernels, loaded only by {@link Kernels} when {@code jdk.incubator.vector} is readable (compiled
+ * apart from the rest of core, so the jar runs without the module). Same results as {@link ScalarKernels}
+ * up to summation order, proven by {@code VectorKernelsTest}.
+ *
+ * <p>The product is a register-tiled microkernel: 4 rows × 2 vectors of accumulators over one packed panel.
+ * Vectors never cross a method boundary (a FloatVector passed to a method the JIT does not inline is boxed),
+ * so every method here takes arrays and scalars only.
+ */
+final class VectorKernels implements LstmKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
+    private static final int NR = 2 * VL;
+    private static final int A_BLOCK_FLOATS = 64 * 1024;
+
+    @Override
+    public String name() {
+        return "vector(" + S.vectorBitSize() + " bit)";
+    }
+
+    @Override
+    public int panelWidth() {
+        return NR;
+    }
+
+    @Override
+    public void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, int panelFrom, int panelTo, float[] bias, float[] c, int cOff,
+                     int ldc, boolean accumulate) {
+        int k = w.depth();
+        float[] p = w.data();
+        // blocks of rows whose A fits in L2 (~256 KB), each against every panel; within a block, a panel is
+        // read once per 4 rows and the block's rows stay cached
+        int mc = Math.max(4, (A_BLOCK_FLOATS / Math.max(1, k)) & ~3);
+        for (int r0 = 0; r0 < m; r0 += mc) {
+            int rows = Math.min(mc, m - r0);
+            for (int panel = panelFrom; panel < panelTo; panel++) {
+                int col = panel * NR;
+                int pOff = panel * k * NR;
+                int r = r0;
+                for (; r + 4 <= r0 + rows; r += 4) {
+                    rows4(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
+                }
+                for (; r < r0 + rows; r++) {
+                    row1(a, aOff + r * lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, accumulate);
+                }
+            }
+        }
+    }
+
+    /** 4 rows × one panel: 8 accumulators, each k step loads 2 weight vectors and broadcasts 4 inputs. */
+    private static void rows4(float[] a, int aOff, int lda, int k, float[] p, int pOff, float[] bias, int col,
+                              float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, c, cOff);
+            c01 = FloatVector.fromArray(S, c, cOff + VL);
+            c10 = FloatVector.fromArray(S, c, cOff + ldc);
+            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
+            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
+            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
+        } else if (bias != null) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + VL);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+        }
+        int a0 = aOff, a1 = aOff + lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda;
+        for (int kk = 0; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+        }
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + VL);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + VL);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + VL);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + VL);
+    }
+
+    /**
+     * One row × one panel (batch 1: a matrix-vector product). Four k steps at a time into separate
+     * accumulators, so the FMA latency is hidden; they are summed at the end.
+     */
+    private static void row1(float[] a, int aOff, int k, float[] p, int pOff, float[] bias, int col, float[] c, int cOff,
+                             boolean accumulate) {
+        FloatVector s0, s1;
+        if (accumulate) {
+            s0 = FloatVector.fromArray(S, c, cOff);
+            s1 = FloatVector.fromArray(S, c, cOff + VL);
+        } else if (bias != null) {
+            s0 = FloatVector.fromArray(S, bias, col);
+            s1 = FloatVector.fromArray(S, bias, col + VL);
+        } else {
+            s0 = FloatVector.zero(S);
+            s1 = s0;
+        }
+        FloatVector t0 = FloatVector.zero(S), t1 = t0, u0 = t0, u1 = t0, v0 = t0, v1 = t0;
+        int kk = 0;
+        for (; kk + 4 <= k; kk += 4) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+            FloatVector x2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
+            FloatVector x3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+            t0 = FloatVector.fromArray(S, p, po + NR).fma(x1, t0);
+            t1 = FloatVector.fromArray(S, p, po + NR + VL).fma(x1, t1);
+            u0 = FloatVector.fromArray(S, p, po + 2 * NR).fma(x2, u0);
+            u1 = FloatVector.fromArray(S, p, po + 2 * NR + VL).fma(x2, u1);
+            v0 = FloatVector.fromArray(S, p, po + 3 * NR).fma(x3, v0);
+            v1 = FloatVector.fromArray(S, p, po + 3 * NR + VL).fma(x3, v1);
+        }
+        for (; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+        }
+        s0.add(t0).add(u0.add(v0)).intoArray(c, cOff);
+        s1.add(t1).add(u1.add(v1)).intoArray(c, cOff + VL);
+    }
+
+    @Override
+    public void gates(float[] z, int zOff, int hidden, float[] c, int cOff, float[] h, int hOff) {
+        // activations in place, one small loop per function (one loop with five exps is too big for C2 to
+        // inline, and then its vectors are boxed): i and f are adjacent, so one σ pass covers both
+        sigmoidInPlace(z, zOff, 2 * hidden);
+        tanhInPlace(z, zOff + 2 * hidden, hidden);
+        sigmoidInPlace(z, zOff + 3 * hidden, hidden);
+        int j = 0;
+        for (; j + VL <= hidden; j += VL) {
+            cellVector(z, zOff + j, hidden, c, cOff + j, h, hOff + j);
+        }
+        for (; j < hidden; j++) {
+            float cell = z[zOff + hidden + j] * c[cOff + j] + z[zOff + j] * z[zOff + 2 * hidden + j];
+            c[cOff + j] = cell;
+            h[hOff + j] = z[zOff + 3 * hidden + j] * ScalarKernels.tanh(cell);
+        }
+    }
+
+    /** c = f⊙c + i⊙g; h = o⊙tanh(c), from the activations i, f, g, o at a[off], a[off+H], a[off+2H], a[off+3H]. */
+    private static void cellVector(float[] a, int off, int hidden, float[] c, int cOff, float[] h, int hOff) {
+        FloatVector i = FloatVector.fromArray(S, a, off);
+        FloatVector f = FloatVector.fromArray(S, a, off + hidden);
+        FloatVector g = FloatVector.fromArray(S, a, off + 2 * hidden);
+        FloatVector o = FloatVector.fromArray(S, a, off + 3 * hidden);
+        FloatVector cell = f.fma(FloatVector.fromArray(S, c, cOff), i.mul(g));
+        cell.intoArray(c, cOff);
+        o.mul(tanh(cell)).intoArray(h, hOff);
+    }
+
+    private static void sigmoidInPlace(float[] a, int off, int n) {
+        int j = 0;
+        for (; j + VL <= n; j += VL) {
+            sigmoid(FloatVector.fromArray(S, a, off + j)).intoArray(a, off + j);
+        }
+        for (; j < n; j++) {
+            a[off + j] = ScalarKernels.sigmoid(a[off + j]);
+        }
+    }
+
+    private static void tanhInPlace(float[] a, int off, int n) {
+        int j = 0;
+        for (; j + VL <= n; j += VL) {
+            tanh(FloatVector.fromArray(S, a, off + j)).intoArray(a, off + j);
+        }
+        for (; j < n; j++) {
+            a[off + j] = ScalarKernels.tanh(a[off + j]);
+        }
+    }
+
+    // The JDK 17 lanewise EXP and TANH were not compiled to SIMD code here (~5 ns per lane), so exp and tanh are
+    // written out: Cephes' expf and tanhf, about 1-2 ulp. These small static methods must be inlined into the
+    // loops above; if one were not, its FloatVector arguments would be boxed (tests would not see it, -prof gc would).
+
+    /** σ(z) = 1/(1+e^{-z}); e^{-z} is clamped finite, so σ(-∞) = tiny ≈ 0 and σ(+∞) = 1, NaN stays NaN. */
+    private static FloatVector sigmoid(FloatVector z) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        return one.div(one.add(exp(z.neg())));
+    }
+
+    /**
+     * e^x for x clamped to [-87, 88]: 2^n · e^r with n = round(x/ln2) and r = x - n·ln2 (ln2 split in two parts
+     * for exactness), e^r by Cephes' degree-6 polynomial. Adding 1.5·2²³ rounds x/ln2 to an integer whose bits
+     * sit in the low mantissa, so 2^n is built from them without a float-to-int conversion.
+     */
+    private static FloatVector exp(FloatVector x) {
+        x = x.max(-87f).min(88f);
+        FloatVector t = x.fma(1.44269504088896341f, 12582912f);
+        FloatVector n = t.sub(12582912f);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -0.693359375f), x);
+        r = n.fma(FloatVector.broadcast(S, 2.12194440e-4f), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f)
+                .fma(r, FloatVector.broadcast(S, 8.3334519073e-3f))
+                .fma(r, FloatVector.broadcast(S, 4.1665795894e-2f))
+                .fma(r, FloatVector.broadcast(S, 1.6666665459e-1f))
+                .fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        FloatVector pow2n = t.reinterpretAsInts().add(127 - 0x4B400000).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(pow2n);
+    }
+
+    /** tanh(x): 1 - 2/(e^{2|x|}+1) with x's sign for |x| ≥ 0.625, else Cephes' odd polynomial x + x³·P(x²). */
+    private static FloatVector tanh(FloatVector x) {
+        FloatVector a = x.abs();
+        FloatVector big = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(a.add(a)).add(1f)));
+        big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
+        FloatVector s = x.mul(x);
+        FloatVector small = s.fma(-5.70498872745e-3f, 2.06390887954e-2f)
+                .fma(s, FloatVector.broadcast(S, -5.37397155531e-2f))
+                .fma(s, FloatVector.broadcast(S, 1.33314422036e-1f))
+                .fma(s, FloatVector.broadcast(S, -3.33332819422e-1f))
+                .mul(s).fma(x, x);
+        return small.blend(big, a.compare(VectorOperators.GE, 0.625f));
+    }
+}
