@@ -6,6 +6,7 @@ import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.io.Csv;
 import dev.lstm4j.io.Npy;
+import dev.lstm4j.reference.ReferenceLstm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -57,9 +58,11 @@ final class RunCommand implements Callable<Integer> {
             m = m.withEngine(EngineChoice.REFERENCE);
         }
         InputOptions.Loaded in = inputs.load();
-        // a progress observer needs the reference path's step values; the fast path is done before it would show
-        Progress progress = reference ? Progress.forTerminal(err, totalSteps(m.lstm().config(), in.input())) : null;
-        LstmModel.Result r = m.forward(in.input(), in.layout(), in.initial(), in.lengths(), progress);
+        // the reference path reports each step; the fast path reports none (an observer would move the run off it)
+        long steps = totalSteps(m.lstm().config(), in.input());
+        boolean stepwise = m.lstm().engine() instanceof ReferenceLstm || in.lengths() != null;
+        Progress progress = stepwise ? Progress.forTerminal(err, steps) : Progress.elapsedOnTerminal(err, steps);
+        LstmModel.Result r = m.forward(in.input(), in.layout(), in.initial(), in.lengths(), stepwise ? progress : null);
         if (progress != null) {
             progress.finish();
         }
