@@ -22,7 +22,7 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /** {@code lstm4j convert}: any supported weights file to safetensors, tensors unchanged. */
-@Command(name = "convert", mixinStandardHelpOptions = true,
+@Command(name = "convert", header = "Writes any readable weights file (.pt, .npz, safetensors) as safetensors.", mixinStandardHelpOptions = true,
         description = {"Writes the state dict of a weights file (torch.save .pt, .npz or safetensors) as a safetensors file",
                 "that safetensors.torch.load_file reads. Every tensor keeps its name, order, dtype, shape and exact values;",
                 "a checkpoint's other entries (optimizer, epoch, ...) are left out. The written file is read back and",

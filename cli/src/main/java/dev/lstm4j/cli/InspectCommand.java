@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code lstm4j inspect}: what a weights file holds and whether it is a valid LSTM. */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
+@Command(name = "inspect", header = "Lists a weights file's tensors and the LSTM inferred from them.", mixinStandardHelpOptions = true,
         description = {"Lists every tensor of a weights file (name, dtype, shape), the LSTM inferred from it,",
                 "and whether it is valid. Exits 0 when it is a valid LSTM, 1 when not."},
         footerHeading = "%nExamples:%n",

@@ -23,7 +23,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code lstm4j run}: the forward pass on a file of data, results written as .npy (and CSV). */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run", header = "Runs the model on a CSV or .npy input; writes output, h_n, c_n (and head) as .npy.", mixinStandardHelpOptions = true,
         description = {"Runs the LSTM (and its Linear head) on the input and writes output.npy, h_n.npy, c_n.npy",
                 "and head.npy (when there is a head) to --out, in PyTorch's shapes for that input.",
                 "A CSV input also gets CSV copies of each result."},

@@ -28,7 +28,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code lstm4j stream}: one time step per stdin line in, that step's output out, at once. */
-@Command(name = "stream", mixinStandardHelpOptions = true,
+@Command(name = "stream", header = "Runs one time step per stdin line and answers each line at once.", mixinStandardHelpOptions = true,
         description = {"Reads one time step per line from stdin (CSV: the features, or with --keyed a stream key first)",
                 "and writes that step's output as a CSV line as soon as it is computed: the head's output when the",
                 "model has a head, else h_t of the last layer. Each key is its own sequence, carrying its (h, c)",

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code lstm4j trace}: every stage of every cell at every step, for a person (text) and a program (JSON, CSV). */
-@Command(name = "trace", mixinStandardHelpOptions = true,
+@Command(name = "trace", header = "Shows every stage of the cell at every step, as text, JSON or CSV.", mixinStandardHelpOptions = true,
         description = {"Runs the model on the input, as run does, and shows what flows through the cell at each step:",
                 "x, h_{t-1}, c_{t-1}, each gate's pre-activation and activation, f ⊙ c_{t-1}, i ⊙ g, c_t, tanh(c_t), h_t",
                 "(and the projected h_t). Filter with --step, --layer, --direction, --batch.",
