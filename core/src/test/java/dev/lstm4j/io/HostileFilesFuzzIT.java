@@ -8,8 +8,7 @@ import java.nio.file.Path;
 
 /**
  * The mutation fuzzer from a fresh seed (printed; replay with {@code -Dlstm4j.fuzz.seed=S}) and 5,000
- * cases per file ({@code -Dlstm4j.fuzz.cases=N}). Slow; run with
- * {@code mvn -pl core test -Dtest=HostileFilesFuzzIT -Dsurefire.failIfNoSpecifiedTests=false}.
+ * cases per file ({@code -Dlstm4j.fuzz.cases=N}). Slow: run by failsafe in {@code mvn verify}.
  */
 class HostileFilesFuzzIT {
     @TempDir
