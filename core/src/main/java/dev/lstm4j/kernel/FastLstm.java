@@ -11,7 +11,6 @@ import dev.lstm4j.Validate;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The fast float32 LSTM: same result as {@link dev.lstm4j.reference.ReferenceLstm#forward}, within a
@@ -439,136 +438,6 @@ public final class FastLstm implements LstmEngine {
         }
     }
 
-    /**
-     * One thread's share of a split streaming step: the pre-activations of unit chunks q0..q1-1 from the whole
-     * {@code [x_t | h_{t-1}]}, then their gate pass, writing h_t into {@code hNext} (not into a, which the other
-     * thread may still be reading).
-     */
-    void streamPart(PackedMatrix w, float[] bias, float[] a, int row, int batch, float[] z, float[] c, float[] hNext, int q0, int q1) {
-        int panelsPerChunk = 4 * unit / kernels.panelWidth();
-        int p0 = q0 * panelsPerChunk, p1 = Math.min(w.panels(), q1 * panelsPerChunk);
-        kernels.gemm(a, 0, row, batch, w, p0, p1, bias, z, 0, nPad, false);
-        for (int b = 0; b < batch; b++) {
-            gatesRow(z, b * nPad, c, b * hs, hNext, b * hs, q0, q1);
-        }
-    }
-
-    /**
-     * The second thread of a split streaming step: a daemon that spins between steps (waking a parked thread costs
-     * more than a step), and parks after {@link #IDLE_NANOS} without work. While it is parked, the caller does whole
-     * steps alone and wakes it. It holds the stream's buffers but not the stream, so a {@link java.lang.ref.Cleaner}
-     * ends it once the stream is unreachable.
-     */
-    private static final class StepHelper implements Runnable {
-        static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
-        private static final long IDLE_NANOS = 200_000;
-        private static final int SPINS = 1 << 14;
-        final int half;
-        private final FastLstm engine;
-        private final int batch;
-        private final PackedMatrix[] wCat;
-        private final float[][] xh, c, hNext;
-        private final float[] z;
-        private final Thread thread;
-        private int seq;                       // caller's step count
-        private int layer;                     // published by the volatile write of go
-        private volatile int go, done;
-        private volatile boolean sleeping, closed;
-        private volatile Throwable failure;
-
-        StepHelper(FastLstm engine, int batch, PackedMatrix[] wCat, float[][] xh, float[][] c, float[] z, float[][] hNext) {
-            this.engine = engine;
-            this.batch = batch;
-            this.wCat = wCat;
-            this.xh = xh;
-            this.c = c;
-            this.z = z;
-            this.hNext = hNext;
-            this.half = engine.chunks / 2;
-            this.sleeping = true;
-            thread = new Thread(this, "lstm4j-stream-helper");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        boolean awake() {
-            return !sleeping;
-        }
-
-        void wakeIfAsleep() {
-            if (sleeping) {
-                LockSupport.unpark(thread);
-            }
-        }
-
-        void start(int l) {
-            layer = l;
-            go = ++seq;
-            // the helper writes sleeping, then reads go: if it is about to park, it has seen this go or we see it asleep
-            if (sleeping) {
-                LockSupport.unpark(thread);
-            }
-        }
-
-        void await() {
-            int spins = 0;
-            while (done != seq) {
-                if (++spins < SPINS) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
-            }
-            Throwable t = failure;
-            if (t != null) {
-                failure = null;
-                if (t instanceof RuntimeException) {
-                    throw (RuntimeException) t;
-                }
-                throw (Error) t;
-            }
-        }
-
-        void close() {
-            closed = true;
-            LockSupport.unpark(thread);
-        }
-
-        @Override
-        public void run() {
-            int seen = 0;
-            sleeping = false;
-            while (true) {
-                long idleSince = System.nanoTime();
-                int spins = 0;
-                while (go == seen && !closed) {
-                    Thread.onSpinWait();
-                    if ((++spins & 1023) == 0 && System.nanoTime() - idleSince > IDLE_NANOS) {
-                        sleeping = true;
-                        // the caller writes go, then reads sleeping: one of us sees the other's write
-                        if (go == seen && !closed) {
-                            LockSupport.park(this);
-                        }
-                        sleeping = false;
-                        idleSince = System.nanoTime();
-                    }
-                }
-                if (closed) {
-                    return;
-                }
-                seen = go;
-                int l = layer;
-                try {
-                    Cell cell = engine.cells[l];
-                    engine.streamPart(wCat[l], cell.bias, xh[l], cell.in + engine.hh, batch, z, c[l], hNext[l], half, engine.chunks);
-                } catch (RuntimeException | Error e) {
-                    failure = e;
-                }
-                done = seen;
-            }
-        }
-    }
-
     /** How many pieces to cut {@code items} into: 1 for small work, else up to {@code max}, at least 4 items each. */
     private static int chunks(int items, long work, int max) {
         if (work < PARALLEL_MIN_WORK) {
@@ -625,8 +494,6 @@ public final class FastLstm implements LstmEngine {
         private final float[] z;      // (B, nPad)
         private final float[] hid;    // (B, H) before projection
         private final float[] pr;     // (B, pPad)
-        private final float[][] hNext; // per layer (B, H): h_t from a split step, copied into xh once both halves are done
-        private final StepHelper helper; // computes the upper half of the gate columns, or null (one thread)
 
         Stream(int batch) {
             this.batch = batch;
@@ -640,32 +507,10 @@ public final class FastLstm implements LstmEngine {
             z = new float[batch * nPad];
             hid = pPad > 0 ? new float[batch * hs] : null;
             pr = pPad > 0 ? new float[batch * pPad] : null;
-            // two threads split a step's gate columns when its product is large (W2: 160 KB of weights per core
-            // instead of 320 KB from one L2); projected layers stay on one thread
-            boolean split = workers.threads() >= 2 && pPad == 0 && chunks >= 2
-                    && (long) (config.layerInputSize(0) + hh) * nPad * batch >= SPLIT_MIN_PRODUCT;
-            if (split) {
-                hNext = new float[layers][batch * hs];
-                helper = new StepHelper(FastLstm.this, batch, wCat, xh, c, z, hNext);
-                StepHelper h = helper;
-                StepHelper.CLEANER.register(this, h::close);
-            } else {
-                hNext = null;
-                helper = null;
-            }
         }
 
         public int batch() {
             return batch;
-        }
-
-        /** Whether the next step will be split over two threads; wakes a parked helper (tests wait for it). */
-        boolean splitReady() {
-            if (helper == null) {
-                return false;
-            }
-            helper.wakeIfAsleep();
-            return helper.awake();
         }
 
         /**
@@ -690,16 +535,6 @@ public final class FastLstm implements LstmEngine {
                         System.arraycopy(xh[l - 1], b * (prevIn + hh) + prevIn, a, b * row, inL);
                     }
                 }
-                if (helper != null && helper.awake()) {
-                    // split step: this thread the lower unit chunks, the helper the upper ones, then h_t into place
-                    helper.start(l);
-                    streamPart(wCat[l], cell.bias, a, row, batch, z, c[l], hNext[l], 0, helper.half);
-                    helper.await();
-                    for (int b = 0; b < batch; b++) {
-                        System.arraycopy(hNext[l], b * hs, a, b * row + inL, hs);
-                    }
-                    continue;
-                }
                 kernels.gemm(a, 0, row, batch, wCat[l], cell.bias, z, 0, nPad, false);
                 if (cell.wHr == null) {
                     for (int b = 0; b < batch; b++) {
@@ -714,9 +549,6 @@ public final class FastLstm implements LstmEngine {
                         System.arraycopy(pr, b * pPad, a, b * row + inL, hh);
                     }
                 }
-            }
-            if (helper != null) {
-                helper.wakeIfAsleep();
             }
             if (out != null) {
                 int last = layers - 1, row = config.layerInputSize(last) + hh;
