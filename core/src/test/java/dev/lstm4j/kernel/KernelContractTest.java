@@ -58,7 +58,7 @@ abstract class KernelContractTest {
         SplittableRandom rnd = new SplittableRandom(seed);
         for (int n : TAILS) {
             for (int depth : new int[] {1, 3, 8, 17, 257}) {
-                for (int m : new int[] {1, 3, 4, 5, 9}) {
+                for (int m : new int[] {1, 3, 4, 5, 8, 9, 13, 20}) {  // the 8-, 4- and 1-row tiles and their mixes
                     if ((long) n * depth * m > 300_000) {
                         continue;
                     }
