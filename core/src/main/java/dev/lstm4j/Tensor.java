@@ -187,11 +187,6 @@ public final class Tensor {
         return new Tensor(dtype, new int[] {b, a, c}, out);
     }
 
-    /** Backing array, for the library's own hot paths; never handed to users. */
-    double[] raw() {
-        return data;
-    }
-
     @Override
     public String toString() {
         return "Tensor" + shapeString(shape) + " " + dtype.torchName();

@@ -49,7 +49,7 @@ public final class ModelLoader {
     public static LstmModel fromStateDict(StateDict sd, Options options) {
         String where = sd.sourceName() + ": ";
         Map<String, Tensor> all = sd.tensors();
-        String prefix = options.prefix() == null ? findPrefix(sd) : normalise(options.prefix(), all, sd);
+        String prefix = options.prefix() == null ? findPrefix(sd) : normalise(options.prefix());
         boolean cell = !all.containsKey(prefix + "weight_ih_l0") && all.containsKey(prefix + "weight_ih");
         Set<String> used = new LinkedHashSet<>();
         Lstm lstm;
@@ -62,7 +62,7 @@ public final class ModelLoader {
         String headPrefix = null;
         if (!options.noHead()) {
             headPrefix = options.headPrefix() == null ? findHead(sd, prefix, lstm.config().outputSize())
-                    : normalise(options.headPrefix(), all, sd);
+                    : normalise(options.headPrefix());
             if (headPrefix != null) {
                 Tensor w = all.get(headPrefix + "weight");
                 if (w == null) {
@@ -90,7 +90,7 @@ public final class ModelLoader {
     }
 
     /** "lstm" and "lstm." both name the prefix "lstm."; "" means none. */
-    private static String normalise(String p, Map<String, Tensor> all, StateDict sd) {
+    private static String normalise(String p) {
         if (p.isEmpty() || p.endsWith(".")) {
             return p;
         }
@@ -99,14 +99,7 @@ public final class ModelLoader {
 
     /** The one prefix under which nn.LSTM or nn.LSTMCell weights stand. */
     static String findPrefix(StateDict sd) {
-        Set<String> found = new TreeSet<>();
-        for (String k : sd.tensors().keySet()) {
-            if (k.endsWith("weight_ih_l0")) {
-                found.add(k.substring(0, k.length() - "weight_ih_l0".length()));
-            } else if (k.endsWith("weight_ih") && sd.tensors().containsKey(k.substring(0, k.length() - 2) + "hh")) {
-                found.add(k.substring(0, k.length() - "weight_ih".length()));
-            }
-        }
+        Set<String> found = candidatePrefixes(sd);
         String where = sd.sourceName() + ": ";
         if (found.isEmpty()) {
             throw new ModelException(where + "no LSTM weights found: expected keys like 'lstm.weight_ih_l0' (nn.LSTM) or"
@@ -239,12 +232,13 @@ public final class ModelLoader {
         return new Lstm(config, cells);
     }
 
+    /** Prefixes P with {@code P + "weight_ih_l0"} (nn.LSTM), or {@code P + "weight_ih"} and {@code P + "weight_hh"} (nn.LSTMCell). */
     private static Set<String> candidatePrefixes(StateDict sd) {
         Set<String> found = new TreeSet<>();
         for (String k : sd.tensors().keySet()) {
             if (k.endsWith("weight_ih_l0")) {
                 found.add(k.substring(0, k.length() - "weight_ih_l0".length()));
-            } else if (k.endsWith("weight_ih")) {
+            } else if (k.endsWith("weight_ih") && sd.tensors().containsKey(k.substring(0, k.length() - 2) + "hh")) {
                 found.add(k.substring(0, k.length() - "weight_ih".length()));
             }
         }

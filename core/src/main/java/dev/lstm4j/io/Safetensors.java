@@ -177,10 +177,6 @@ public final class Safetensors {
         };
     }
 
-    private static String dtypeName(DType d) {
-        return d.name();
-    }
-
     private static int[] intList(Object v, String what, Path file, long max) {
         if (!(v instanceof List<?> list)) {
             throw new FileFormatException(file, what + " must be a list of integers");
@@ -234,7 +230,7 @@ public final class Safetensors {
                 shape.add((long) d);
             }
             Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("dtype", dtypeName(t.dtype()));
+            entry.put("dtype", t.dtype().name());
             entry.put("shape", shape);
             entry.put("data_offsets", List.of(offset, offset + bytes));
             header.put(e.getKey(), entry);
