@@ -45,8 +45,9 @@ public final class Lstm {
         this.precision = precisionOf(cells, "");
         this.reference = new ReferenceLstm(config, this.cells, precision);
         this.choice = choice;
-        // float64 stays on the reference path, which computes in double
-        this.engine = choice == EngineChoice.FAST && precision == Precision.F32 ? new FastLstm(config, this.cells) : reference;
+        // float64 stays on the reference path, which computes in double; so do weights the fast path cannot pack
+        boolean fast = choice == EngineChoice.FAST && precision == Precision.F32 && FastLstm.supports(this.cells);
+        this.engine = fast ? new FastLstm(config, this.cells) : reference;
     }
 
     /** The same weights on another path: {@code lstm.withEngine(EngineChoice.REFERENCE)} for the readable one. */

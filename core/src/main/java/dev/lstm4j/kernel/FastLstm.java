@@ -60,8 +60,9 @@ public final class FastLstm implements LstmEngine {
         Cell(LstmKernels k, CellWeights w, int unit) {
             int h4 = w.weightIh().size(0);
             in = w.weightIh().size(1);
-            weightIh = interleave(w.weightIh().toFloatArray(), h4 / 4, in, unit);
-            weightHh = interleave(w.weightHh().toFloatArray(), h4 / 4, w.weightHh().size(1), unit);
+            weightIh = doubleG(interleave(w.weightIh().toFloatArray(), h4 / 4, in, unit), h4 / 4, in, unit);
+            weightHh = doubleG(interleave(w.weightHh().toFloatArray(), h4 / 4, w.weightHh().size(1), unit), h4 / 4,
+                    w.weightHh().size(1), unit);
             wIh = k.pack(weightIh, h4, in);
             wHh = k.pack(weightHh, h4, w.weightHh().size(1));
             wHr = w.hasProjection() ? k.pack(w.weightHr().toFloatArray(), w.weightHr().size(0), w.weightHr().size(1)) : null;
@@ -72,6 +73,7 @@ public final class FastLstm implements LstmEngine {
                 for (int j = 0; j < h4; j++) {
                     bias[j] = bi[j] + bh[j];
                 }
+                doubleG(bias, h4 / 4, 1, unit);
             } else {
                 bias = null;
             }
@@ -112,12 +114,44 @@ public final class FastLstm implements LstmEngine {
         return r;
     }
 
+    /**
+     * Doubles the g rows of an {@link #interleave}d weight (4H, cols), in place: the product then yields 2·z_g
+     * exactly, and the gate pass gets tanh(z_g) = 2σ(2·z_g) − 1 from the same σ pass as i, f and o.
+     */
+    static float[] doubleG(float[] w, int hidden, int cols, int unit) {
+        for (int u0 = 0; u0 < hidden; u0 += unit) {
+            int uq = Math.min(unit, hidden - u0);
+            for (int i = (4 * u0 + 2 * uq) * cols, end = (4 * u0 + 3 * uq) * cols; i < end; i++) {
+                w[i] *= 2f;
+            }
+        }
+        return w;
+    }
+
+    /**
+     * Whether this path can run these weights: doubling the g rows must stay finite, so |w| and |b| must be
+     * below 2^126 there (a real model's are many orders smaller; the reference path runs the others).
+     */
+    public static boolean supports(List<CellWeights> cells) {
+        for (CellWeights w : cells) {
+            int hidden = w.weightIh().size(0) / 4;
+            for (Tensor t : w.hasBias() ? List.of(w.weightIh(), w.weightHh(), w.biasIh(), w.biasHh()) : List.of(w.weightIh(), w.weightHh())) {
+                float[] v = t.toFloatArray();
+                int cols = v.length / (4 * hidden);
+                for (int i = 2 * hidden * cols; i < 3 * hidden * cols; i++) {
+                    if (Math.abs(v[i]) >= 0x1p126f) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
     /** The gate pass of one batch row over unit chunks q0..q1-1 (pre-activations in {@link #interleave}'s order). */
     private void gatesRow(float[] z, int zOff, float[] c, int cOff, float[] h, int hOff, int q0, int q1) {
-        for (int q = q0; q < q1; q++) {
-            int u0 = q * unit, uq = Math.min(unit, hs - u0);
-            kernels.gates(z, zOff + 4 * u0, uq, c, cOff + u0, h, hOff + u0);
-        }
+        int u0 = q0 * unit, u1 = Math.min(hs, q1 * unit);
+        kernels.gates(z, zOff + 4 * u0, u1 - u0, unit, c, cOff + u0, h, hOff + u0);
     }
 
     /** Kernels chosen by {@link Kernels#get()}, threads from {@code -Dlstm4j.threads} or the processor count. */
@@ -138,6 +172,8 @@ public final class FastLstm implements LstmEngine {
         Lstm.validate(config, cells, "");
         this.blockFloats = blockFloats;
         Validate.model(threads >= 1, "threads must be at least 1, got " + threads);
+        Validate.model(supports(cells), "the fast path packs the g rows of the weights doubled, and this model has g-row values of"
+                + " magnitude 2^126 or more; run it on the reference path (EngineChoice.REFERENCE)");
         this.config = config;
         this.kernels = kernels;
         this.d = config.directions();

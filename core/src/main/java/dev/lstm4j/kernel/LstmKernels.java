@@ -37,16 +37,19 @@ public interface LstmKernels {
               int ldc, boolean accumulate);
 
     /**
-     * The fused element-wise step for one batch row, from the pre-activations {@code z} (4H at {@code zOff},
-     * gate blocks i, f, g, o as in PyTorch):
+     * The fused element-wise step for one batch row. The {@code 4·hidden} pre-activations at {@code zOff} come in
+     * chunks of {@code unit} hidden units (the last chunk may be shorter), each chunk holding its units' gate blocks
+     * i, f, g, o in PyTorch's order; with {@code unit ≥ hidden} that is PyTorch's own [i | f | g | o] row. The g
+     * pre-activations come <em>doubled</em> ({@code z_g' = 2·z_g}; the fast path packs the g rows of the weights
+     * and biases doubled, which is exact), so that one σ pass covers all four gates:
      * <pre>
-     * i = σ(z_i)  f = σ(z_f)  g = tanh(z_g)  o = σ(z_o)
+     * i = σ(z_i)  f = σ(z_f)  g = tanh(z_g) = 2σ(z_g') − 1  o = σ(z_o)
      * c_t = f ⊙ c_{t-1} + i ⊙ g      (c updated in place at cOff)
      * h_t = o ⊙ tanh(c_t)            (written at hOff)
      * </pre>
      * The pre-activations are consumed: an implementation may overwrite them (with the activations).
      */
-    void gates(float[] z, int zOff, int hidden, float[] c, int cOff, float[] h, int hOff);
+    void gates(float[] z, int zOff, int hidden, int unit, float[] c, int cOff, float[] h, int hOff);
 
     /** Packs a row-major {@code (n, k)} weight (PyTorch's {@code (out, in)}) into this kernel's panels. */
     default PackedMatrix pack(float[] w, int n, int k) {

@@ -45,15 +45,18 @@ public final class ScalarKernels implements LstmKernels {
     }
 
     @Override
-    public void gates(float[] z, int zOff, int hidden, float[] c, int cOff, float[] h, int hOff) {
-        for (int j = 0; j < hidden; j++) {
-            float i = sigmoid(z[zOff + j]);
-            float f = sigmoid(z[zOff + hidden + j]);
-            float g = tanh(z[zOff + 2 * hidden + j]);
-            float o = sigmoid(z[zOff + 3 * hidden + j]);
-            float cell = f * c[cOff + j] + i * g;
-            c[cOff + j] = cell;
-            h[hOff + j] = o * tanh(cell);
+    public void gates(float[] z, int zOff, int hidden, int unit, float[] c, int cOff, float[] h, int hOff) {
+        for (int u0 = 0; u0 < hidden; u0 += unit) {
+            int uq = Math.min(unit, hidden - u0), q = zOff + 4 * u0;
+            for (int j = 0; j < uq; j++) {
+                float i = sigmoid(z[q + j]);
+                float f = sigmoid(z[q + uq + j]);
+                float g = tanh(0.5f * z[q + 2 * uq + j]);  // z_g' = 2·z_g; halving is exact
+                float o = sigmoid(z[q + 3 * uq + j]);
+                float cell = f * c[cOff + u0 + j] + i * g;
+                c[cOff + u0 + j] = cell;
+                h[hOff + u0 + j] = o * tanh(cell);
+            }
         }
     }
 

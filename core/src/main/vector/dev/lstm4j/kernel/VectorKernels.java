@@ -274,29 +274,34 @@ final class VectorKernels implements LstmKernels {
     }
 
     @Override
-    public void gates(float[] z, int zOff, int hidden, float[] c, int cOff, float[] h, int hOff) {
-        // activations in place, one small loop per function (one loop with five exps is too big for C2 to
-        // inline, and then its vectors are boxed): i and f are adjacent, so one σ pass covers both
-        sigmoidInPlace(z, zOff, 2 * hidden);
-        tanhInPlace(z, zOff + 2 * hidden, hidden);
-        sigmoidInPlace(z, zOff + 3 * hidden, hidden);
-        int j = 0;
-        for (; j + VL <= hidden; j += VL) {
-            cellVector(z, zOff + j, hidden, c, cOff + j, h, hOff + j);
-        }
-        for (; j < hidden; j++) {
-            float cell = z[zOff + hidden + j] * c[cOff + j] + z[zOff + j] * z[zOff + 2 * hidden + j];
-            c[cOff + j] = cell;
-            h[hOff + j] = z[zOff + 3 * hidden + j] * ScalarKernels.tanh(cell);
+    public void gates(float[] z, int zOff, int hidden, int unit, float[] c, int cOff, float[] h, int hOff) {
+        // one σ pass over the whole row covers all four gates (g comes doubled: tanh(x) = 2σ(2x) − 1); a loop
+        // with five exps would be too big for C2 to inline, and then its vectors would be boxed
+        sigmoidInPlace(z, zOff, 4 * hidden);
+        for (int u0 = 0; u0 < hidden; u0 += unit) {
+            int uq = Math.min(unit, hidden - u0), q = zOff + 4 * u0;
+            int j = 0;
+            for (; j + VL <= uq; j += VL) {
+                cellVector(z, q + j, uq, c, cOff + u0 + j, h, hOff + u0 + j);
+            }
+            for (; j < uq; j++) {
+                float g = 2f * z[q + 2 * uq + j] - 1f;
+                float cell = z[q + uq + j] * c[cOff + u0 + j] + z[q + j] * g;
+                c[cOff + u0 + j] = cell;
+                h[hOff + u0 + j] = z[q + 3 * uq + j] * ScalarKernels.tanh(cell);
+            }
         }
     }
 
-    /** c = f⊙c + i⊙g; h = o⊙tanh(c), from the activations i, f, g, o at a[off], a[off+H], a[off+2H], a[off+3H]. */
-    private static void cellVector(float[] a, int off, int hidden, float[] c, int cOff, float[] h, int hOff) {
+    /**
+     * c = f⊙c + i⊙g; h = o⊙tanh(c), from σ(z) of i, f, g', o at a[off], a[off+n], a[off+2n], a[off+3n]
+     * (n units per gate block), with g = 2σ(z_g') − 1.
+     */
+    private static void cellVector(float[] a, int off, int n, float[] c, int cOff, float[] h, int hOff) {
         FloatVector i = FloatVector.fromArray(S, a, off);
-        FloatVector f = FloatVector.fromArray(S, a, off + hidden);
-        FloatVector g = FloatVector.fromArray(S, a, off + 2 * hidden);
-        FloatVector o = FloatVector.fromArray(S, a, off + 3 * hidden);
+        FloatVector f = FloatVector.fromArray(S, a, off + n);
+        FloatVector g = FloatVector.fromArray(S, a, off + 2 * n).fma(2f, -1f);
+        FloatVector o = FloatVector.fromArray(S, a, off + 3 * n);
         FloatVector cell = f.fma(FloatVector.fromArray(S, c, cOff), i.mul(g));
         cell.intoArray(c, cOff);
         o.mul(tanh(cell)).intoArray(h, hOff);
@@ -309,16 +314,6 @@ final class VectorKernels implements LstmKernels {
         }
         for (; j < n; j++) {
             a[off + j] = ScalarKernels.sigmoid(a[off + j]);
-        }
-    }
-
-    private static void tanhInPlace(float[] a, int off, int n) {
-        int j = 0;
-        for (; j + VL <= n; j += VL) {
-            tanh(FloatVector.fromArray(S, a, off + j)).intoArray(a, off + j);
-        }
-        for (; j < n; j++) {
-            a[off + j] = ScalarKernels.tanh(a[off + j]);
         }
     }
 

@@ -112,31 +112,42 @@ abstract class KernelContractTest {
 
     // ---- the gate pass ----
 
-    @Test
-    void gatesMatchEquationsForTailSizes() {
+    /** Unit chunk sizes for the gate pass: one chunk (PyTorch's own row), the fast path's 16, and odd ones. */
+    static Stream<Integer> units() {
+        return Stream.of(0, 16, 5, 1);
+    }
+
+    @ParameterizedTest(name = "unit {0}")
+    @MethodSource("units")
+    void gatesMatchEquationsForTailSizes(int unitOrWhole) {
         LstmKernels k = kernels();
-        long seed = 0x5EED_0002L;
+        long seed = 0x5EED_0002L + unitOrWhole;
         SplittableRandom rnd = new SplittableRandom(seed);
         for (int hidden : TAILS) {
+            int unit = unitOrWhole == 0 ? hidden : unitOrWhole;
             int zOff = 2, cOff = 1, hOff = 3;
             float[] z = random(rnd, zOff + 4 * hidden + 5, 6f);
             float[] c = random(rnd, cOff + hidden + 2, 2f);
             float[] h = new float[hOff + hidden + 4];
-            // saturating and special values at the ends of each gate block
+            // saturating and special values: i and f of unit 0, the last value of the row
             z[zOff] = 100f;
-            z[zOff + hidden] = -100f;
+            z[zOff + Math.min(unit, hidden)] = -100f;
             z[zOff + 4 * hidden - 1] = -1e4f;
             float[] cBefore = c.clone();
             float[] zBefore = z.clone();  // gates may consume z
-            k.gates(z, zOff, hidden, c, cOff, h, hOff);
-            for (int j = 0; j < hidden; j++) {
-                double i = sigmoid(zBefore[zOff + j]), f = sigmoid(zBefore[zOff + hidden + j]);
-                double g = Math.tanh(zBefore[zOff + 2 * hidden + j]), o = sigmoid(zBefore[zOff + 3 * hidden + j]);
-                double cell = f * cBefore[cOff + j] + i * g;
-                double hv = o * Math.tanh(cell);
-                String at = "hidden=" + hidden + " j=" + j + " (seed " + seed + ")";
-                assertClose("c " + at, cell, c[cOff + j], 4e-7 * Math.max(1, Math.abs(cell)));
-                assertClose("h " + at, hv, h[hOff + j], 4e-7);
+            k.gates(z, zOff, hidden, unit, c, cOff, h, hOff);
+            for (int u0 = 0; u0 < hidden; u0 += unit) {
+                int uq = Math.min(unit, hidden - u0), q = zOff + 4 * u0;
+                for (int j = 0; j < uq; j++) {
+                    double i = sigmoid(zBefore[q + j]), f = sigmoid(zBefore[q + uq + j]);
+                    // the g pre-activations come doubled
+                    double g = Math.tanh(zBefore[q + 2 * uq + j] / 2.0), o = sigmoid(zBefore[q + 3 * uq + j]);
+                    double cell = f * cBefore[cOff + u0 + j] + i * g;
+                    double hv = o * Math.tanh(cell);
+                    String at = "hidden=" + hidden + " unit=" + unit + " j=" + (u0 + j) + " (seed " + seed + ")";
+                    assertClose("c " + at, cell, c[cOff + u0 + j], 4e-7 * Math.max(1, Math.abs(cell)));
+                    assertClose("h " + at, hv, h[hOff + u0 + j], 4e-7);
+                }
             }
             assertEquals(0f, h[hOff - 1], "wrote before h");
             assertEquals(0f, h[hOff + hidden], "wrote past h");
@@ -153,10 +164,32 @@ abstract class KernelContractTest {
         float[] h = new float[hidden];
         z[3] = Float.NaN;          // i of unit 3
         z[16 + 2 * hidden] = Float.NaN;  // g of the tail unit 16
-        k.gates(z, 0, hidden, c, 0, h, 0);
+        k.gates(z, 0, hidden, hidden, c, 0, h, 0);
         assertTrue(Float.isNaN(c[3]) && Float.isNaN(h[3]), "NaN in i must reach c and h");
         assertTrue(Float.isNaN(c[16]) && Float.isNaN(h[16]), "NaN in g must reach c and h in the tail");
         assertEquals(0f, c[4]);
+    }
+
+    /**
+     * The fast path packs the g rows doubled; a g weight of 3e38 would overflow, so such a model runs on the reference
+     * path, and FastLstm itself refuses it. A huge i weight is fine (not doubled).
+     */
+    @Test
+    void hugeGWeightsStayOnTheReferencePath() {
+        LstmConfig config = new LstmConfig(3, 4, 1, false, 0, true);
+        List<CellWeights> cells = randomCells(config, new SplittableRandom(7));
+        CellWeights w = cells.get(0);
+        float[] ih = w.weightIh().toFloatArray();
+        ih[2 * 4 * 3 + 1] = 3e38f;  // row 8 = g of unit 0
+        List<CellWeights> huge = List.of(new CellWeights(Tensor.of(new int[] {16, 3}, ih), w.weightHh(), w.biasIh(), w.biasHh(), null));
+        assertTrue(!FastLstm.supports(huge), "a g weight of 3e38 cannot be doubled");
+        dev.lstm4j.Lstm lstm = new dev.lstm4j.Lstm(config, huge);
+        assertTrue(lstm.engine() instanceof ReferenceLstm, "expected the reference path, got " + lstm.engine());
+        dev.lstm4j.ModelException e = assertThrows(dev.lstm4j.ModelException.class, () -> new FastLstm(config, huge, kernels(), 1));
+        assertTrue(e.getMessage().contains("reference path"), e.getMessage());
+        float[] ihI = w.weightIh().toFloatArray();
+        ihI[1] = 3e38f;  // row 0 = i of unit 0
+        assertTrue(FastLstm.supports(List.of(new CellWeights(Tensor.of(new int[] {16, 3}, ihI), w.weightHh(), w.biasIh(), w.biasHh(), null))));
     }
 
     // ---- the whole fast path against the reference ----
