@@ -11,6 +11,7 @@ import dev.lstm4j.Validate;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The fast float32 LSTM: same result as {@link dev.lstm4j.reference.ReferenceLstm#forward}, within a
@@ -474,6 +475,136 @@ public final class FastLstm implements LstmEngine {
         }
     }
 
+    /**
+     * One thread's share of a split streaming step: the pre-activations of unit chunks q0..q1-1 from the whole
+     * {@code [x_t | h_{t-1}]}, then their gate pass, writing h_t into {@code hNext} (not into a, which the other
+     * thread may still be reading).
+     */
+    void streamPart(PackedMatrix w, float[] bias, float[] a, int row, int batch, float[] z, float[] c, float[] hNext, int q0, int q1) {
+        int panelsPerChunk = 4 * unit / kernels.panelWidth();
+        int p0 = q0 * panelsPerChunk, p1 = Math.min(w.panels(), q1 * panelsPerChunk);
+        kernels.gemm(a, 0, row, batch, w, p0, p1, bias, z, 0, nPad, false);
+        for (int b = 0; b < batch; b++) {
+            gatesRow(z, b * nPad, c, b * hs, hNext, b * hs, q0, q1);
+        }
+    }
+
+    /**
+     * The second thread of a split streaming step: a daemon that spins between steps (waking a parked thread costs
+     * more than a step), and parks after {@link #IDLE_NANOS} without work. While it is parked, the caller does whole
+     * steps alone and wakes it. It holds the stream's buffers but not the stream, so a {@link java.lang.ref.Cleaner}
+     * ends it once the stream is unreachable.
+     */
+    private static final class StepHelper implements Runnable {
+        static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+        private static final long IDLE_NANOS = 200_000;
+        private static final int SPINS = 1 << 14;
+        final int half;
+        private final FastLstm engine;
+        private final int batch;
+        private final PackedMatrix[] wCat;
+        private final float[][] xh, c, hNext;
+        private final float[] z;
+        private final Thread thread;
+        private int seq;                       // caller's step count
+        private int layer;                     // published by the volatile write of go
+        private volatile int go, done;
+        private volatile boolean sleeping, closed;
+        private volatile Throwable failure;
+
+        StepHelper(FastLstm engine, int batch, PackedMatrix[] wCat, float[][] xh, float[][] c, float[] z, float[][] hNext) {
+            this.engine = engine;
+            this.batch = batch;
+            this.wCat = wCat;
+            this.xh = xh;
+            this.c = c;
+            this.z = z;
+            this.hNext = hNext;
+            this.half = engine.chunks / 2;
+            this.sleeping = true;
+            thread = new Thread(this, "lstm4j-stream-helper");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        boolean awake() {
+            return !sleeping;
+        }
+
+        void wakeIfAsleep() {
+            if (sleeping) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        void start(int l) {
+            layer = l;
+            go = ++seq;
+            // the helper writes sleeping, then reads go: if it is about to park, it has seen this go or we see it asleep
+            if (sleeping) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        void await() {
+            int spins = 0;
+            while (done != seq) {
+                if (++spins < SPINS) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+            Throwable t = failure;
+            if (t != null) {
+                failure = null;
+                if (t instanceof RuntimeException) {
+                    throw (RuntimeException) t;
+                }
+                throw (Error) t;
+            }
+        }
+
+        void close() {
+            closed = true;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            int seen = 0;
+            sleeping = false;
+            while (true) {
+                long idleSince = System.nanoTime();
+                int spins = 0;
+                while (go == seen && !closed) {
+                    Thread.onSpinWait();
+                    if ((++spins & 1023) == 0 && System.nanoTime() - idleSince > IDLE_NANOS) {
+                        sleeping = true;
+                        // the caller writes go, then reads sleeping: one of us sees the other's write
+                        if (go == seen && !closed) {
+                            LockSupport.park(this);
+                        }
+                        sleeping = false;
+                        idleSince = System.nanoTime();
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+                seen = go;
+                int l = layer;
+                try {
+                    Cell cell = engine.cells[l];
+                    engine.streamPart(wCat[l], cell.bias, xh[l], cell.in + engine.hh, batch, z, c[l], hNext[l], half, engine.chunks);
+                } catch (RuntimeException | Error e) {
+                    failure = e;
+                }
+                done = seen;
+            }
+        }
+    }
+
     /** How many pieces to cut {@code items} into: 1 for small work, else up to {@code max}, at least 4 items each. */
     private static int chunks(int items, long work, int max) {
         if (work < PARALLEL_MIN_WORK) {
@@ -511,7 +642,13 @@ public final class FastLstm implements LstmEngine {
 
     // ---- streaming ----
 
-    /** A stream of single steps for {@code batch} rows, carrying (h, c) from zero. Unidirectional models only. */
+    /**
+     * A stream of single steps for {@code batch} rows, carrying (h, c) from zero. Unidirectional models only.
+     * With 2 or more threads and a step of at least 2^16 multiply-adds per layer (no projection), the stream
+     * owns one daemon helper thread that computes half of each step's gate columns: it spins between steps,
+     * parks after 200 µs without one, and ends once the stream is unreachable. The stream checks every 16,384
+     * steps whether splitting still pays on this machine, and steps alone while it does not.
+     */
     public Stream stream(int batch) {
         Validate.input(d == 1, "streaming: a bidirectional LSTM needs the whole sequence (its reverse direction starts at the end)");
         Validate.input(batch > 0, "streaming: batch must be positive, got " + batch);
@@ -530,6 +667,19 @@ public final class FastLstm implements LstmEngine {
         private final float[] z;      // (B, nPad)
         private final float[] hid;    // (B, H) before projection
         private final float[] pr;     // (B, pPad)
+        private final float[][] hNext; // per layer (B, H): h_t from a split step, copied into xh once both halves are done
+        private final StepHelper helper; // computes the upper half of the gate columns, or null (one thread)
+        // Whether splitting pays is measured, not assumed: on this shared 2-vCPU machine split steps took 2.4 µs
+        // for minutes, then 4.6 µs (slower than one thread's 3.6 µs) for minutes, with the same build. Every
+        // `recheck` steps: `timed` split steps and at least `warmNanos` to warm the helper up (its half of the
+        // weights must reach its cache), then `timed` split and `timed` whole steps, each timed alone (not the
+        // caller's gaps); the split is kept only if its median step was at least 10% faster. Medians, because
+        // one preempted step can take milliseconds.
+        private int recheck = 1 << 14, timed = 64;
+        private long warmNanos = 500_000, warmStart;
+        private int phase;
+        private long[] splitNanos = new long[timed], wholeNanos = new long[timed];
+        private boolean splitPays = true;
 
         Stream(int batch) {
             this.batch = batch;
@@ -543,10 +693,57 @@ public final class FastLstm implements LstmEngine {
             z = new float[batch * nPad];
             hid = pPad > 0 ? new float[batch * hs] : null;
             pr = pPad > 0 ? new float[batch * pPad] : null;
+            // two threads split a step's gate columns when its product is large (W2: 160 KB of weights per core
+            // instead of 320 KB from one L2); projected layers stay on one thread
+            boolean split = workers.threads() >= 2 && pPad == 0 && chunks >= 2
+                    && (long) (config.layerInputSize(0) + hh) * nPad * batch >= SPLIT_MIN_PRODUCT;
+            if (split) {
+                hNext = new float[layers][batch * hs];
+                helper = new StepHelper(FastLstm.this, batch, wCat, xh, c, z, hNext);
+                StepHelper h = helper;
+                StepHelper.CLEANER.register(this, h::close);
+            } else {
+                hNext = null;
+                helper = null;
+            }
         }
 
         public int batch() {
             return batch;
+        }
+
+        /** Whether the next step is meant to be split over two threads (once the helper is awake). */
+        boolean wantsSplit() {
+            return helper != null && splitWanted();
+        }
+
+        /** Whether the next step will be split over two threads; wakes a parked helper (tests wait for it). */
+        boolean splitReady() {
+            if (!wantsSplit()) {
+                return false;
+            }
+            helper.wakeIfAsleep();
+            return helper.awake();
+        }
+
+        /** Tests: shorter measuring windows, to cross several decisions in a few steps. */
+        void calibration(int recheckSteps, int timedSteps) {
+            recheck = recheckSteps;
+            timed = timedSteps;
+            warmNanos = 0;
+            splitNanos = new long[timed];
+            wholeNanos = new long[timed];
+            phase = 0;
+        }
+
+        /** Whether splitting pays, as last measured; null when this stream never splits. */
+        Boolean splitPays() {
+            return helper == null ? null : splitPays;
+        }
+
+        /** Split while warming up and in the first timed window, whole in the second, then as measured. */
+        private boolean splitWanted() {
+            return phase < 2 * timed || (phase >= 3 * timed && splitPays);
         }
 
         /**
@@ -558,6 +755,50 @@ public final class FastLstm implements LstmEngine {
             if (out != null) {
                 checkLength("out", out, batch * hh);
             }
+            if (helper == null) {
+                steps(x, out, false);
+                return;
+            }
+            boolean split = splitWanted() && helper.awake();
+            if (phase < timed) {
+                steps(x, out, split);
+                if (phase == 0 && split) {
+                    warmStart = System.nanoTime();
+                } else if (phase == timed - 1 && System.nanoTime() - warmStart < warmNanos) {
+                    return;  // warm longer
+                }
+            } else if (phase >= 3 * timed) {
+                steps(x, out, split);
+            } else if (phase < 2 * timed && !split) {
+                // the helper fell asleep: warm it up again
+                steps(x, out, false);
+                phase = 0;
+            } else {
+                long t0 = System.nanoTime();
+                steps(x, out, split);
+                long dt = System.nanoTime() - t0;
+                if (phase < 2 * timed) {
+                    splitNanos[phase - timed] = dt;
+                } else {
+                    wholeNanos[phase - 2 * timed] = dt;
+                }
+                if (phase == 3 * timed - 1) {
+                    Arrays.sort(splitNanos);
+                    Arrays.sort(wholeNanos);
+                    splitPays = splitNanos[timed / 2] < 0.9 * wholeNanos[timed / 2];
+                }
+            }
+            if (phase > 0 || split) {
+                // the warm-up counts only split steps, so a sleeping helper is waited for, not timed
+                phase = phase + 1 == recheck ? 0 : phase + 1;
+            }
+            if (splitWanted()) {
+                helper.wakeIfAsleep();
+            }
+        }
+
+        /** One step through every layer, split over the helper's thread or not. */
+        private void steps(float[] x, float[] out, boolean split) {
             for (int l = 0; l < layers; l++) {
                 Cell cell = cells[l];
                 int inL = cell.in, row = inL + hh;
@@ -570,6 +811,16 @@ public final class FastLstm implements LstmEngine {
                         int prevIn = config.layerInputSize(l - 1);
                         System.arraycopy(xh[l - 1], b * (prevIn + hh) + prevIn, a, b * row, inL);
                     }
+                }
+                if (split) {
+                    // split step: this thread the lower unit chunks, the helper the upper ones, then h_t into place
+                    helper.start(l);
+                    streamPart(wCat[l], cell.bias, a, row, batch, z, c[l], hNext[l], 0, helper.half);
+                    helper.await();
+                    for (int b = 0; b < batch; b++) {
+                        System.arraycopy(hNext[l], b * hs, a, b * row + inL, hs);
+                    }
+                    continue;
                 }
                 kernels.gemm(a, 0, row, batch, wCat[l], cell.bias, z, 0, nPad, false);
                 if (cell.wHr == null) {

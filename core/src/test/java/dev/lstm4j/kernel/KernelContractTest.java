@@ -16,6 +16,7 @@ import dev.lstm4j.reference.ReferenceLstm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -310,6 +311,69 @@ abstract class KernelContractTest {
             for (float v : h) {
                 assertEquals(0f, v, "reset must zero h");
             }
+        }
+    }
+
+    /**
+     * Large enough that a 2-thread stream splits each step's gate columns (the last unit chunk is shorter); the
+     * pauses let its helper thread park, so steps alternate between split and whole-on-the-caller. With short
+     * measuring windows (recheck every 9 steps, 2 timed each way) the stream also crosses several of its decisions.
+     */
+    @ParameterizedTest(name = "recheck every {0} steps")
+    @ValueSource(ints = {0, 9})
+    void streamingSplitOverTwoThreadsMatchesTheWholeSequence(int recheck) throws InterruptedException {
+        long seed = 0x5EED_3100L;
+        LstmConfig config = new LstmConfig(7, 100, 2, false, 0, true);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<CellWeights> cells = randomCells(config, rnd);
+        int batch = 3, steps = 30, in = 7, hs = 100;
+        float[] h0 = random(rnd, 2 * batch * hs, 1f), c0 = random(rnd, 2 * batch * hs, 1f);
+        float[] x = random(rnd, batch * steps * in, 1f);
+        FastLstm one = new FastLstm(config, cells, kernels(), 1);
+        float[] out = new float[batch * steps * hs], hN = new float[2 * batch * hs], cN = new float[2 * batch * hs];
+        one.forward(one.workspace(batch, steps), x, h0, c0, out, hN, cN);
+
+        FastLstm.Stream stream = new FastLstm(config, cells, kernels(), 2).stream(batch);
+        if (recheck > 0) {
+            stream.calibration(recheck, 2);
+        }
+        stream.setState(h0, c0);
+        float[] xt = new float[batch * in], yt = new float[batch * hs];
+        Tolerance tol = new Tolerance(2e-7 * (in + hs + 3));
+        int split = 0, whole = 0;
+        for (int t = 0; t < steps; t++) {
+            whole += stream.wantsSplit() ? 0 : 1;
+            if (t % 10 == 5) {
+                Thread.sleep(2);
+            } else if (stream.wantsSplit()) {
+                // the helper starts asleep and parks when idle; wake it and wait (untimed, up to 10 s) until it spins
+                long until = System.nanoTime() + 10_000_000_000L;
+                while (!stream.splitReady() && System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+                split += stream.splitReady() ? 1 : 0;
+            }
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(x, (b * steps + t) * in, xt, b * in, in);
+            }
+            stream.step(xt, yt);
+            for (int b = 0; b < batch; b++) {
+                for (int j = 0; j < hs; j++) {
+                    double e = out[(b * steps + t) * hs + j];
+                    if (!tol.accepts(e, yt[b * hs + j])) {
+                        fail("split stream step " + t + " row " + b + " unit " + j + ": expected " + e + ", got " + yt[b * hs + j]
+                                + " (seed " + seed + ")");
+                    }
+                }
+            }
+        }
+        assertTrue(split > 0, "the stream never split a step over two threads");
+        assertTrue(recheck == 0 || whole > 0, "the stream never timed a whole step");
+        float[] h = new float[hN.length], c = new float[cN.length];
+        stream.getState(h, c);
+        for (int i = 0; i < c.length; i++) {
+            assertTrue(tol.accepts(hN[i], h[i]), "split stream h_n[" + i + "]: " + hN[i] + " vs " + h[i] + " (seed " + seed + ")");
+            assertTrue(tol.accepts(cN[i], c[i]), "split stream c_n[" + i + "]: " + cN[i] + " vs " + c[i] + " (seed " + seed + ")");
         }
     }
 
