@@ -237,10 +237,11 @@ public final class FastLstm implements LstmEngine {
         final float[] y;        // (T, B, D*Hh): a layer's output, which the next layer reads
         final float[] y2;       // a second one when the next layer could overwrite rows it still has to read
         final int blockSteps;   // steps whose input projections are computed together (all T when they fit in ~1 MB)
-        final float[][] gx;     // per direction (blockSteps, B, nPad): input projections, then pre-activations
-        final float[][] c;      // per direction (B, H)
+        final float[][] gx;     // per direction, or per column-split thread (blockSteps, B, nPad): input projections, then pre-activations
+        final float[][] c;      // per direction, or per column-split thread (B, H)
         final float[][] hid;    // per direction (B, H): h before projection
         final float[][] pr;     // per direction (B, pPad): projected h
+        final int columns;      // threads that split each step's gate columns, or 1 (see columnParts)
 
         Workspace(int batch, int steps) {
             Validate.input(batch > 0 && steps > 0, "workspace: batch and steps must be positive, got " + batch + " and " + steps);
@@ -252,11 +253,15 @@ public final class FastLstm implements LstmEngine {
             xT = batch > 1 ? new float[(int) rows * config.inputSize()] : null;
             y = new float[(int) rows * d * hh];
             blockSteps = blockSteps(batch, steps);
-            gx = new float[d][blockSteps * batch * nPad];
+            columns = columnParts(batch, steps);
+            // the column split gives each thread its own pre-activations and cell state: threads writing neighbouring
+            // columns of one array would share the cache lines at the seams, which travel between cores every step
+            gx = new float[Math.max(d, columns)][blockSteps * batch * nPad];
             // one direction writes only rows it has already read, but the other direction of the next layer reads
             // the whole row in its own time: bidirectional stacks alternate between two buffers
-            y2 = d == 2 && layers > 1 ? new float[(int) rows * d * hh] : null;
-            c = new float[d][batch * hs];
+            // (the column split has the same need: one thread may start a step while the other still projects)
+            y2 = (d == 2 || columns > 1) && layers > 1 ? new float[(int) rows * d * hh] : null;
+            c = new float[Math.max(d, columns)][batch * hs];
             hid = pPad > 0 ? new float[d][batch * hs] : null;
             pr = pPad > 0 ? new float[d][batch * pPad] : null;
         }
@@ -309,32 +314,34 @@ public final class FastLstm implements LstmEngine {
             transpose(x, ws.xT, batch, steps, config.inputSize());
             in = ws.xT;
         }
-        for (int layer = 0; layer < layers; layer++) {
-            // batch 1: (T, B, ·) and (B, T, ·) are the same layout, so the last layer writes the result directly
-            float[] y = layer == layers - 1 && batch == 1 ? out : ws.y2 != null && layer % 2 == 1 ? ws.y2 : ws.y;
-            recurrences(ws, layer, in, y, h0, c0, hN, cN);
-            in = y;
+        if (ws.columns > 1) {
+            in = forwardByColumns(ws, in, h0, c0, out, hN, cN);
+        } else {
+            for (int layer = 0; layer < layers; layer++) {
+                float[] y = output(ws, layer, out);
+                recurrences(ws, layer, in, y, h0, c0, hN, cN);
+                in = y;
+            }
         }
         if (batch > 1) {
             transpose(in, out, steps, batch, d * hh);
         }
     }
 
-    /** Phase 1 of a layer: gx = (b_ih + b_hh) + x W_ihᵀ for every step and batch row at once. */
-    private void inputProjections(Workspace ws, int layer, float[] in) {
-        int rows = ws.batch * ws.steps, inL = config.layerInputSize(layer);
-        int chunks = chunks(rows, (long) rows * inL * nPad * d, Math.max(1, workers.threads() / d));
-        if (d * chunks == 1) {
-            Cell cell = cells[layer * d];
-            kernels.gemm(in, 0, inL, rows, cell.wIh, cell.bias, ws.gx[0], 0, nPad, false);
-            return;
-        }
-        workers.run(d * chunks, task -> {
-            int dir = task % d, chunk = task / d;
-            int r0 = split(rows, chunks, chunk), r1 = split(rows, chunks, chunk + 1);
-            Cell cell = cells[layer * d + dir];
-            kernels.gemm(in, r0 * inL, inL, r1 - r0, cell.wIh, cell.bias, ws.gx[dir], r0 * nPad, nPad, false);
-        });
+    /** Where a layer writes its output; batch 1: (T, B, ·) and (B, T, ·) are one layout, so the last layer writes the result. */
+    private float[] output(Workspace ws, int layer, float[] out) {
+        return layer == layers - 1 && ws.batch == 1 ? out : ws.y2 != null && layer % 2 == 1 ? ws.y2 : ws.y;
+    }
+
+    /**
+     * How many threads split each step's gate columns for this batch and length: more than 1 for a small batch (one
+     * slice of rows) of a unidirectional stack without projection whose recurrent product is large (at batch 1 a
+     * step is bound by reading W_hh, and each core then reads only its part).
+     */
+    private int columnParts(int batch, int steps) {
+        int slices = chunks(batch, (long) batch * steps * hh * nPad * d, Math.max(1, workers.threads() / d));
+        int parts = Math.min(workers.threads(), chunks / 2);
+        return slices == 1 && d == 1 && pPad == 0 && parts > 1 && (long) hh * nPad >= SPLIT_MIN_PRODUCT ? parts : 1;
     }
 
     /**
@@ -349,12 +356,6 @@ public final class FastLstm implements LstmEngine {
     private void recurrences(Workspace ws, int layer, float[] in, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
         int batch = ws.batch;
         int slices = chunks(batch, (long) batch * ws.steps * hh * nPad * d, Math.max(1, workers.threads() / d));
-        int parts = Math.min(workers.threads(), chunks / 2);
-        if (slices == 1 && d == 1 && pPad == 0 && parts > 1 && (long) hh * nPad >= SPLIT_MIN_PRODUCT && ws.blockSteps == ws.steps) {
-            inputProjections(ws, layer, in);
-            recurrenceByColumns(ws, layer, parts, y, h0, c0, hN, cN);
-            return;
-        }
         if (d * slices == 1) {
             recurrence(ws, layer, 0, 0, batch, in, y, h0, c0, hN, cN);
             return;
@@ -431,15 +432,19 @@ public final class FastLstm implements LstmEngine {
     }
 
     /**
-     * The recurrence of a unidirectional layer without projection for a small batch, with the gate columns split
-     * over {@code parts} threads: each owns a range of unit chunks, so it computes their pre-activations from the
-     * whole h_{t-1} and runs their gate pass, and the threads meet once per step, when h_t is complete. Each
-     * core then streams only its part of W_hh (at batch 1 the step is bound by reading W_hh).
+     * The whole stack for a small batch of a unidirectional model without projection, with each step's gate columns
+     * split over {@link Workspace#columns} threads, in one dispatch: each thread owns a range of unit chunks and, layer
+     * by layer, computes its columns of the input projections (a block of steps at a time, so they stay in its own
+     * cache) and of each step's recurrent product from the whole h_{t-1}, then runs its units' gate pass. The threads
+     * meet once per step, when h_t is complete; that also orders the layers, since a layer's projections read only its
+     * input (the previous layer's output, complete after that layer's last step) and its output buffer is another one.
+     * Each core then streams only its part of W_hh (at batch 1 a step is bound by reading W_hh).
+     *
+     * @return the last layer's output
      */
-    private void recurrenceByColumns(Workspace ws, int layer, int parts, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
-        Cell cell = cells[layer];
-        int batch = ws.batch, steps = ws.steps, panelsPerChunk = 4 * unit / kernels.panelWidth();
-        float[] gx = ws.gx[0], c = ws.c[0];
+    private float[] forwardByColumns(Workspace ws, float[] x, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
+        int parts = ws.columns, batch = ws.batch, steps = ws.steps, block = ws.blockSteps;
+        int panelsPerChunk = 4 * unit / kernels.panelWidth();
         SpinBarrier barrier = new SpinBarrier(parts);
         // one barrier phase at a time per shared pool: its tasks wait for each other, so they must not queue
         // behind another barrier phase's tasks
@@ -447,32 +452,44 @@ public final class FastLstm implements LstmEngine {
             workers.run(parts, part -> {
                 int q0 = chunks * part / parts, q1 = chunks * (part + 1) / parts;
                 int u0 = q0 * unit, u1 = Math.min(hs, q1 * unit);
-                int p0 = q0 * panelsPerChunk, p1 = Math.min(cell.wHh.panels(), q1 * panelsPerChunk);
-                for (int r = 0; r < batch; r++) {
-                    if (c0 != null) {
-                        System.arraycopy(c0, (layer * batch + r) * hs + u0, c, r * hs + u0, u1 - u0);
-                    } else {
-                        Arrays.fill(c, r * hs + u0, r * hs + u1, 0f);
+                float[] in = x, gx = ws.gx[part], c = ws.c[part];
+                for (int layer = 0; layer < layers; layer++) {
+                    Cell cell = cells[layer];
+                    int inL = cell.in, p0 = q0 * panelsPerChunk, p1 = Math.min(cell.wHh.panels(), q1 * panelsPerChunk);
+                    float[] y = output(ws, layer, out);
+                    for (int r = 0; r < batch; r++) {
+                        if (c0 != null) {
+                            System.arraycopy(c0, (layer * batch + r) * hs + u0, c, r * hs + u0, u1 - u0);
+                        } else {
+                            Arrays.fill(c, r * hs + u0, r * hs + u1, 0f);
+                        }
                     }
-                }
-                for (int t = 0; t < steps; t++) {
-                    int zRow = t * batch * nPad;
-                    if (t > 0) {
-                        kernels.gemm(y, (t - 1) * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
-                    } else if (h0 != null) {
-                        kernels.gemm(h0, layer * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
+                    for (int t = 0; t < steps; t++) {
+                        if (t % block == 0) {
+                            // this thread's columns of the next block's input projections
+                            kernels.gemm(in, t * batch * inL, inL, Math.min(block, steps - t) * batch, cell.wIh, p0, p1, cell.bias, gx, 0,
+                                    nPad, false);
+                        }
+                        int zRow = (t % block) * batch * nPad;
+                        if (t > 0) {
+                            kernels.gemm(y, (t - 1) * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
+                        } else if (h0 != null) {
+                            kernels.gemm(h0, layer * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
+                        }
+                        for (int r = 0; r < batch; r++) {
+                            gatesRow(gx, zRow + r * nPad, c, r * hs, y, (t * batch + r) * hh, q0, q1);
+                        }
+                        barrier.await();
                     }
                     for (int r = 0; r < batch; r++) {
-                        gatesRow(gx, zRow + r * nPad, c, r * hs, y, (t * batch + r) * hh, q0, q1);
+                        System.arraycopy(y, ((steps - 1) * batch + r) * hh + u0, hN, (layer * batch + r) * hh + u0, u1 - u0);
+                        System.arraycopy(c, r * hs + u0, cN, (layer * batch + r) * hs + u0, u1 - u0);
                     }
-                    barrier.await();
-                }
-                for (int r = 0; r < batch; r++) {
-                    System.arraycopy(y, ((steps - 1) * batch + r) * hh + u0, hN, (layer * batch + r) * hh + u0, u1 - u0);
-                    System.arraycopy(c, r * hs + u0, cN, (layer * batch + r) * hs + u0, u1 - u0);
+                    in = y;
                 }
             });
         }
+        return output(ws, layers - 1, out);
     }
 
     /**

@@ -217,6 +217,8 @@ abstract class KernelContractTest {
         cases.add(new Object[] {"wide batch", 16, 32, 2, true, 16, true, 33, 7, true});
         // small batch, no projection: with 2 threads the gate columns are split (last unit chunk shorter)
         cases.add(new Object[] {"column split", 9, 130, 2, false, 0, true, 3, 6, true});
+        // three layers at batch 1: layer outputs alternate between two buffers, the last one is the result
+        cases.add(new Object[] {"column split 3 layers", 9, 130, 3, false, 0, true, 1, 5, false});
         return cases.stream();
     }
 
@@ -240,6 +242,9 @@ abstract class KernelContractTest {
         long[][] runs = {{1, Long.MAX_VALUE}, {2, Long.MAX_VALUE}, {1, 1}, {2, 1}, {2, 3L * batch * 4 * hidden + 1}};
         for (long[] run : runs) {
             FastLstm fast = new FastLstm(config, cells, kernels(), (int) run[0], run[1]);
+            if (name.startsWith("column split")) {
+                assertEquals(run[0] == 2 ? 2 : 1, fast.workspace(batch, steps).columns, "threads splitting the gate columns");
+            }
             LstmOutput actual = state ? fast.forward(x, h0, c0) : fast.forward(x, null, null);
             String label = name + " " + fast + " blockFloats=" + run[1] + " (seed " + seed + ")";
             check(label + " output", tol, expected.output(), actual.output());
