@@ -402,7 +402,9 @@ public final class FastLstm implements LstmEngine {
             // recurrent product: z = gx_t + h_{t-1} W_hhᵀ (h_{-1} = h0; zero h0 adds nothing)
             if (n > 0) {
                 int tPrev = dir == 0 ? t - 1 : t + 1;
-                kernels.gemm(y, (tPrev * batch + b0) * ldY + dir * hh, ldY, bn, cell.wHh, null, gx, zRow, nPad, true);
+                // every other step reads W_hh's panels backwards, starting with those the last step left in cache
+                kernels.gemm(y, (tPrev * batch + b0) * ldY + dir * hh, ldY, bn, cell.wHh, 0, cell.wHh.panels(), null, gx, zRow, nPad, true,
+                        (n & 1) == 1);
             } else if (h0 != null) {
                 kernels.gemm(h0, (ld * batch + b0) * hh, hh, bn, cell.wHh, null, gx, zRow, nPad, true);
             }
@@ -472,7 +474,7 @@ public final class FastLstm implements LstmEngine {
                         }
                         int zRow = (t % block) * batch * nPad;
                         if (t > 0) {
-                            kernels.gemm(y, (t - 1) * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
+                            kernels.gemm(y, (t - 1) * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true, (t & 1) == 1);
                         } else if (h0 != null) {
                             kernels.gemm(h0, layer * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
                         }

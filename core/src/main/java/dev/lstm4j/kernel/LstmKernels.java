@@ -33,8 +33,18 @@ public interface LstmKernels {
      * As {@link #gemm(float[], int, int, int, PackedMatrix, float[], float[], int, int, boolean)}, for the output
      * columns of panels {@code panelFrom} to {@code panelTo - 1} only (threads split a product this way).
      */
+    default void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, int panelFrom, int panelTo, float[] bias, float[] c, int cOff,
+                      int ldc, boolean accumulate) {
+        gemm(a, aOff, lda, m, w, panelFrom, panelTo, bias, c, cOff, ldc, accumulate, false);
+    }
+
+    /**
+     * As above, reading the panels from the last to the first when {@code descending} (each panel's columns are
+     * computed alone, so the order changes no result). A recurrence alternates the order every step: a step then
+     * starts with the panels the one before read last, which are still cached, when W_hh is about the cache's size.
+     */
     void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, int panelFrom, int panelTo, float[] bias, float[] c, int cOff,
-              int ldc, boolean accumulate);
+              int ldc, boolean accumulate, boolean descending);
 
     /**
      * The fused element-wise step for one batch row. The {@code 4·hidden} pre-activations at {@code zOff} come in

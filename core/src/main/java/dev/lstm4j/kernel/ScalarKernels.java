@@ -19,10 +19,11 @@ public final class ScalarKernels implements LstmKernels {
 
     @Override
     public void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, int panelFrom, int panelTo, float[] bias, float[] c, int cOff,
-                     int ldc, boolean accumulate) {
+                     int ldc, boolean accumulate, boolean descending) {
         int k = w.depth(), nr = w.panelWidth();
         float[] p = w.data();
-        for (int panel = panelFrom; panel < panelTo; panel++) {
+        for (int i = panelFrom; i < panelTo; i++) {
+            int panel = descending ? panelTo - 1 - (i - panelFrom) : i;
             int col = panel * nr;
             int pOff = panel * k * nr;
             for (int r = 0; r < m; r++) {

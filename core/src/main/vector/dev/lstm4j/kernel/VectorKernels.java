@@ -33,9 +33,31 @@ final class VectorKernels implements LstmKernels {
 
     @Override
     public void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, int panelFrom, int panelTo, float[] bias, float[] c, int cOff,
-                     int ldc, boolean accumulate) {
+                     int ldc, boolean accumulate, boolean descending) {
         int k = w.depth();
         float[] p = w.data();
+        if (m == 1) {
+            // a matrix-vector product, bound by reading the weights: two panels at a time (two streams, one
+            // broadcast of a[kk] for four FMAs), in the order asked for
+            if (descending) {
+                int panel = panelTo;
+                for (; panel - 2 >= panelFrom; panel -= 2) {
+                    row1x2(a, aOff, k, p, (panel - 2) * k * NR, bias, (panel - 2) * NR, c, cOff + (panel - 2) * NR, accumulate);
+                }
+                if (panel > panelFrom) {
+                    row1(a, aOff, k, p, panelFrom * k * NR, bias, panelFrom * NR, c, cOff + panelFrom * NR, accumulate);
+                }
+            } else {
+                int panel = panelFrom;
+                for (; panel + 2 <= panelTo; panel += 2) {
+                    row1x2(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
+                }
+                if (panel < panelTo) {
+                    row1(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
+                }
+            }
+            return;
+        }
         // blocks of rows whose A fits in L2 (~256 KB), each against every panel; within a block, a panel is
         // read once per 8 rows (then 4, then 1 for the rest) and the block's rows stay cached
         int mc = Math.max(8, (A_BLOCK_FLOATS / Math.max(1, k)) & ~7);
@@ -271,6 +293,70 @@ final class VectorKernels implements LstmKernels {
         }
         s0.add(t0).add(u0.add(v0)).intoArray(c, cOff);
         s1.add(t1).add(u1.add(v1)).intoArray(c, cOff + VL);
+    }
+
+    /**
+     * One row × two neighbouring panels, as {@link #row1} on each (same four k-phase accumulators, same sums, so the
+     * same bits): 16 accumulators, each k step loads 4 weight vectors (two streams) for one broadcast input.
+     */
+    private static void row1x2(float[] a, int aOff, int k, float[] p, int pOff, float[] bias, int col, float[] c, int cOff,
+                               boolean accumulate) {
+        int qOff = pOff + k * NR;
+        FloatVector s0, s1, s2, s3;
+        if (accumulate) {
+            s0 = FloatVector.fromArray(S, c, cOff);
+            s1 = FloatVector.fromArray(S, c, cOff + VL);
+            s2 = FloatVector.fromArray(S, c, cOff + NR);
+            s3 = FloatVector.fromArray(S, c, cOff + NR + VL);
+        } else if (bias != null) {
+            s0 = FloatVector.fromArray(S, bias, col);
+            s1 = FloatVector.fromArray(S, bias, col + VL);
+            s2 = FloatVector.fromArray(S, bias, col + NR);
+            s3 = FloatVector.fromArray(S, bias, col + NR + VL);
+        } else {
+            s0 = FloatVector.zero(S);
+            s1 = s0;
+            s2 = s0;
+            s3 = s0;
+        }
+        FloatVector t0 = FloatVector.zero(S), t1 = t0, t2 = t0, t3 = t0, u0 = t0, u1 = t0, u2 = t0, u3 = t0;
+        FloatVector v0 = t0, v1 = t0, v2 = t0, v3 = t0;
+        int kk = 0;
+        for (; kk + 4 <= k; kk += 4) {
+            int po = pOff + kk * NR, qo = qOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+            s2 = FloatVector.fromArray(S, p, qo).fma(x0, s2);
+            s3 = FloatVector.fromArray(S, p, qo + VL).fma(x0, s3);
+            FloatVector x1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+            t0 = FloatVector.fromArray(S, p, po + NR).fma(x1, t0);
+            t1 = FloatVector.fromArray(S, p, po + NR + VL).fma(x1, t1);
+            t2 = FloatVector.fromArray(S, p, qo + NR).fma(x1, t2);
+            t3 = FloatVector.fromArray(S, p, qo + NR + VL).fma(x1, t3);
+            FloatVector x2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
+            u0 = FloatVector.fromArray(S, p, po + 2 * NR).fma(x2, u0);
+            u1 = FloatVector.fromArray(S, p, po + 2 * NR + VL).fma(x2, u1);
+            u2 = FloatVector.fromArray(S, p, qo + 2 * NR).fma(x2, u2);
+            u3 = FloatVector.fromArray(S, p, qo + 2 * NR + VL).fma(x2, u3);
+            FloatVector x3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+            v0 = FloatVector.fromArray(S, p, po + 3 * NR).fma(x3, v0);
+            v1 = FloatVector.fromArray(S, p, po + 3 * NR + VL).fma(x3, v1);
+            v2 = FloatVector.fromArray(S, p, qo + 3 * NR).fma(x3, v2);
+            v3 = FloatVector.fromArray(S, p, qo + 3 * NR + VL).fma(x3, v3);
+        }
+        for (; kk < k; kk++) {
+            int po = pOff + kk * NR, qo = qOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+            s2 = FloatVector.fromArray(S, p, qo).fma(x0, s2);
+            s3 = FloatVector.fromArray(S, p, qo + VL).fma(x0, s3);
+        }
+        s0.add(t0).add(u0.add(v0)).intoArray(c, cOff);
+        s1.add(t1).add(u1.add(v1)).intoArray(c, cOff + VL);
+        s2.add(t2).add(u2.add(v2)).intoArray(c, cOff + NR);
+        s3.add(t3).add(u3.add(v3)).intoArray(c, cOff + NR + VL);
     }
 
     @Override
