@@ -234,7 +234,7 @@ public final class FastLstm implements LstmEngine {
     public final class Workspace {
         final int batch, steps;
         final float[] xT;       // (T, B, I) step-major copy of the input, when B > 1
-        final float[] y;        // (T, B, D*Hh): a layer's output, which the next layer reads
+        final float[] y;        // (T, B, D*Hh): a layer's output, which the next layer reads (null for one layer)
         final float[] y2;       // a second one when the next layer could overwrite rows it still has to read
         final int blockSteps;   // steps whose input projections are computed together (all T when they fit in ~1 MB)
         final float[][] gx;     // per direction, or per column-split thread (blockSteps, B, nPad): input projections, then pre-activations
@@ -251,9 +251,10 @@ public final class FastLstm implements LstmEngine {
             Validate.input(rows * Math.max(nPad, d * hh) < Integer.MAX_VALUE - 8, "input of " + batch + " × " + steps
                     + " steps is too large for one forward pass; split the batch");
             xT = batch > 1 ? new float[(int) rows * config.inputSize()] : null;
-            y = new float[(int) rows * d * hh];
             blockSteps = blockSteps(batch, steps);
             columns = columnParts(batch, steps);
+            // the last layer writes the result itself, except when the column split runs a batch of several rows
+            y = layers > 1 || columns > 1 && batch > 1 ? new float[(int) rows * d * hh] : null;
             // the column split gives each thread its own pre-activations and cell state: threads writing neighbouring
             // columns of one array would share the cache lines at the seams, which travel between cores every step
             gx = new float[Math.max(d, columns)][blockSteps * batch * nPad];
@@ -316,15 +317,17 @@ public final class FastLstm implements LstmEngine {
         }
         if (ws.columns > 1) {
             in = forwardByColumns(ws, in, h0, c0, out, hN, cN);
-        } else {
-            for (int layer = 0; layer < layers; layer++) {
-                float[] y = output(ws, layer, out);
-                recurrences(ws, layer, in, y, h0, c0, hN, cN);
-                in = y;
+            if (batch > 1) {
+                transpose(in, out, steps, batch, d * hh);
             }
+            return;
         }
-        if (batch > 1) {
-            transpose(in, out, steps, batch, d * hh);
+        for (int layer = 0; layer < layers; layer++) {
+            // the last layer writes the result in its (B, T, ·) layout; the others write (T, B, ·) for the next layer
+            boolean last = layer == layers - 1;
+            float[] y = last ? out : output(ws, layer, out);
+            recurrences(ws, layer, in, y, last ? d * hh : batch * d * hh, last ? steps * d * hh : d * hh, h0, c0, hN, cN);
+            in = y;
         }
     }
 
@@ -352,29 +355,34 @@ public final class FastLstm implements LstmEngine {
         return (int) Math.max(1, Math.min(steps, blockFloats / ((long) batch * nPad)));
     }
 
-    /** A layer: the input projections and the recurrence, split by direction and batch rows (or by gate columns). */
-    private void recurrences(Workspace ws, int layer, float[] in, float[] y, float[] h0, float[] c0, float[] hN, float[] cN) {
+    /**
+     * A layer: the input projections and the recurrence, split by direction and batch rows. It writes h of step t,
+     * batch row b at {@code y[t*yStep + b*yRow + dir*Hh]}: (T, B, ·) for the next layer, (B, T, ·) for the result.
+     */
+    private void recurrences(Workspace ws, int layer, float[] in, float[] y, int yStep, int yRow, float[] h0, float[] c0, float[] hN,
+                             float[] cN) {
         int batch = ws.batch;
         int slices = chunks(batch, (long) batch * ws.steps * hh * nPad * d, Math.max(1, workers.threads() / d));
         if (d * slices == 1) {
-            recurrence(ws, layer, 0, 0, batch, in, y, h0, c0, hN, cN);
+            recurrence(ws, layer, 0, 0, batch, in, y, yStep, yRow, h0, c0, hN, cN);
             return;
         }
         workers.run(d * slices, task -> {
             int dir = task % d, slice = task / d;
             int b0 = split(batch, slices, slice), b1 = split(batch, slices, slice + 1);
-            recurrence(ws, layer, dir, b0, b1 - b0, in, y, h0, c0, hN, cN);
+            recurrence(ws, layer, dir, b0, b1 - b0, in, y, yStep, yRow, h0, c0, hN, cN);
         });
     }
 
     /**
      * The steps of one layer and direction for batch rows b0 .. b0+bn-1, a block of steps at a time: first the
-     * block's input projections (one product when the rows are contiguous), then its steps.
+     * block's input projections (one product when the rows are contiguous), then its steps. Output layout as in
+     * {@link #recurrences}, with ldY the row stride.
      */
-    private void recurrence(Workspace ws, int layer, int dir, int b0, int bn, float[] in, float[] y, float[] h0, float[] c0,
-                            float[] hN, float[] cN) {
+    private void recurrence(Workspace ws, int layer, int dir, int b0, int bn, float[] in, float[] y, int yStep, int ldY, float[] h0,
+                            float[] c0, float[] hN, float[] cN) {
         Cell cell = cells[layer * d + dir];
-        int batch = ws.batch, steps = ws.steps, ldY = d * hh, ld = layer * d + dir, inL = cell.in, block = ws.blockSteps;
+        int batch = ws.batch, steps = ws.steps, ld = layer * d + dir, inL = cell.in, block = ws.blockSteps;
         float[] gx = ws.gx[dir], c = ws.c[dir];
         if (c0 != null) {
             System.arraycopy(c0, (ld * batch + b0) * hs, c, b0 * hs, bn * hs);
@@ -403,13 +411,13 @@ public final class FastLstm implements LstmEngine {
             if (n > 0) {
                 int tPrev = dir == 0 ? t - 1 : t + 1;
                 // every other step reads W_hh's panels backwards, starting with those the last step left in cache
-                kernels.gemm(y, (tPrev * batch + b0) * ldY + dir * hh, ldY, bn, cell.wHh, 0, cell.wHh.panels(), null, gx, zRow, nPad, true,
+                kernels.gemm(y, tPrev * yStep + b0 * ldY + dir * hh, ldY, bn, cell.wHh, 0, cell.wHh.panels(), null, gx, zRow, nPad, true,
                         (n & 1) == 1);
             } else if (h0 != null) {
                 kernels.gemm(h0, (ld * batch + b0) * hh, hh, bn, cell.wHh, null, gx, zRow, nPad, true);
             }
             // gates, cell state and hidden state, one fused pass per batch row
-            int yRow = (t * batch + b0) * ldY + dir * hh;
+            int yRow = t * yStep + b0 * ldY + dir * hh;
             if (cell.wHr == null) {
                 for (int r = 0; r < bn; r++) {
                     gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, y, yRow + r * ldY, 0, chunks);
@@ -428,7 +436,7 @@ public final class FastLstm implements LstmEngine {
         }
         int tLast = dir == 0 ? steps - 1 : 0;
         for (int r = 0; r < bn; r++) {
-            System.arraycopy(y, (tLast * batch + b0 + r) * ldY + dir * hh, hN, (ld * batch + b0 + r) * hh, hh);
+            System.arraycopy(y, tLast * yStep + (b0 + r) * ldY + dir * hh, hN, (ld * batch + b0 + r) * hh, hh);
         }
         System.arraycopy(c, b0 * hs, cN, (ld * batch + b0) * hs, bn * hs);
     }
