@@ -32,13 +32,13 @@ java=(java -Xss2m --add-modules jdk.incubator.vector -Dai.djl.offline=true "-Dls
 echo "== agreement" >&2
 "${java[@]}" dev.lstm4j.bench.Agreement 2>/dev/null | tee "$out/agreement.txt"
 
-"${java[@]}" dev.lstm4j.bench.CoreProbe "before JMH" > "$out/probe.txt"
+"${java[@]}" dev.lstm4j.bench.MachineProbe "before JMH" > "$out/probe.txt" 2>/dev/null
 echo "== JMH: lstm4j (with -prof gc), ONNX Runtime, DJL" >&2
 # shellcheck disable=SC2086
 "${java[@]}" org.openjdk.jmh.Main 'dev.lstm4j.bench.(Lstm4jBench|OnnxBench|DjlBench)' -prof gc -rf json -rff "$out/jmh.json" \
     ${JMH_ARGS:-} > "$out/jmh.log" 2>&1 || { tail -40 "$out/jmh.log" >&2; exit 1; }
 
-"${java[@]}" dev.lstm4j.bench.CoreProbe "after JMH" >> "$out/probe.txt"
+"${java[@]}" dev.lstm4j.bench.MachineProbe "after JMH" >> "$out/probe.txt" 2>/dev/null
 echo "== Debian PyTorch" >&2
 : > "$out/torch.jsonl"
 for t in 1 2; do
