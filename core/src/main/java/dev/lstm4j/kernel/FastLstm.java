@@ -36,6 +36,11 @@ public final class FastLstm implements LstmEngine {
     private static final long PARALLEL_MIN_WORK = 1L << 18;
     /** Recurrent multiply-adds per batch row and step from which small batches split the gate columns over threads. */
     private static final long SPLIT_MIN_PRODUCT = 1L << 16;
+    /**
+     * Batch rows (of one thread's slice) from which each step is one product over [x_t | h_{t-1}] (W4, 64 rows: 168 ->
+     * 159 ms). With fewer rows each step's extra read of W_ih costs more than it saves (W5, 8 rows: 75 -> 80 ms).
+     */
+    private static final int FUSED_MIN_ROWS = 16;
     /** Pre-activations computed ahead of their steps: ~1 MB, the size of a core's L2 here. */
     private static final long BLOCK_FLOATS = 1L << 18;
 
@@ -389,10 +394,28 @@ public final class FastLstm implements LstmEngine {
         } else {
             Arrays.fill(c, b0 * hs, (b0 + bn) * hs, 0f);
         }
+        // many rows: each step is one product over [x_t | h_{t-1}] (compute-bound, every weight read feeds 16+ rows),
+        // instead of a separate product of the input projections (shorter, K = I_l, so less efficient) whose results
+        // make a round trip through the cache
+        boolean fused = bn >= FUSED_MIN_ROWS;
+        PackedMatrix wCat = fused ? cell.concatenated(kernels) : null;
         // forward runs t = 0..T-1, reverse runs t = T-1..0
         int tb0 = 0;
         for (int n = 0; n < steps; n++) {
             int t = dir == 0 ? n : steps - 1 - n;
+            if (fused) {
+                int zRow = b0 * nPad, xRow = (t * batch + b0) * inL;
+                if (n > 0) {
+                    int tPrev = dir == 0 ? t - 1 : t + 1;
+                    kernels.gemm2(in, xRow, inL, inL, y, tPrev * yStep + b0 * ldY + dir * hh, ldY, bn, wCat, cell.bias, gx, zRow, nPad);
+                } else if (h0 != null) {
+                    kernels.gemm2(in, xRow, inL, inL, h0, (ld * batch + b0) * hh, hh, bn, wCat, cell.bias, gx, zRow, nPad);
+                } else {
+                    kernels.gemm(in, xRow, inL, bn, cell.wIh, cell.bias, gx, zRow, nPad, false);
+                }
+                gatePass(ws, cell, dir, b0, bn, gx, zRow, c, y, t * yStep + b0 * ldY + dir * hh, ldY);
+                continue;
+            }
             if (n % block == 0) {
                 // input projections of the next block of steps: gx = (b_ih + b_hh) + x W_ihᵀ
                 int first = dir == 0 ? t : Math.max(0, t - block + 1), count = Math.min(block, steps - n);
@@ -416,29 +439,32 @@ public final class FastLstm implements LstmEngine {
             } else if (h0 != null) {
                 kernels.gemm(h0, (ld * batch + b0) * hh, hh, bn, cell.wHh, null, gx, zRow, nPad, true);
             }
-            // gates, cell state and hidden state, one fused pass per batch row
-            int yRow = t * yStep + b0 * ldY + dir * hh;
-            if (cell.wHr == null) {
-                for (int r = 0; r < bn; r++) {
-                    gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, y, yRow + r * ldY, 0, chunks);
-                }
-            } else {
-                float[] hid = ws.hid[dir], pr = ws.pr[dir];
-                for (int r = 0; r < bn; r++) {
-                    gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, hid, (b0 + r) * hs, 0, chunks);
-                }
-                // projection: h_t = W_hr h_t
-                kernels.gemm(hid, b0 * hs, hs, bn, cell.wHr, null, pr, b0 * pPad, pPad, false);
-                for (int r = 0; r < bn; r++) {
-                    System.arraycopy(pr, (b0 + r) * pPad, y, yRow + r * ldY, hh);
-                }
-            }
+            gatePass(ws, cell, dir, b0, bn, gx, zRow, c, y, t * yStep + b0 * ldY + dir * hh, ldY);
         }
         int tLast = dir == 0 ? steps - 1 : 0;
         for (int r = 0; r < bn; r++) {
             System.arraycopy(y, tLast * yStep + (b0 + r) * ldY + dir * hh, hN, (ld * batch + b0 + r) * hh, hh);
         }
         System.arraycopy(c, b0 * hs, cN, (ld * batch + b0) * hs, bn * hs);
+    }
+
+    /** Gates, cell state and hidden state, one fused pass per batch row, then the projection if any; h_t to y at yRow. */
+    private void gatePass(Workspace ws, Cell cell, int dir, int b0, int bn, float[] gx, int zRow, float[] c, float[] y, int yRow, int ldY) {
+        if (cell.wHr == null) {
+            for (int r = 0; r < bn; r++) {
+                gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, y, yRow + r * ldY, 0, chunks);
+            }
+            return;
+        }
+        float[] hid = ws.hid[dir], pr = ws.pr[dir];
+        for (int r = 0; r < bn; r++) {
+            gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, hid, (b0 + r) * hs, 0, chunks);
+        }
+        // projection: h_t = W_hr h_t
+        kernels.gemm(hid, b0 * hs, hs, bn, cell.wHr, null, pr, b0 * pPad, pPad, false);
+        for (int r = 0; r < bn; r++) {
+            System.arraycopy(pr, (b0 + r) * pPad, y, yRow + r * ldY, hh);
+        }
     }
 
     /**

@@ -47,6 +47,16 @@ public interface LstmKernels {
               int ldc, boolean accumulate, boolean descending);
 
     /**
+     * {@code C = init + [A | A2] · Wᵀ} for W of shape {@code (n, k)} packed by {@link #pack}, whose first {@code k1}
+     * columns multiply A's rows and the other {@code k - k1} A2's: the input projection and the recurrent product of a
+     * step as one product over {@code [x_t | h_{t-1}]} and {@code [W_ih | W_hh]}, with no copy of x_t and h_{t-1} into
+     * one row. A: {@code (m, k1)} at {@code a[aOff + r*lda + kk]}; A2: {@code (m, k - k1)} at
+     * {@code a2[a2Off + r*lda2 + kk]}; C as in {@link #gemm}; init is {@code bias} when not null, else zero.
+     */
+    void gemm2(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int m, PackedMatrix w, float[] bias, float[] c,
+               int cOff, int ldc);
+
+    /**
      * The fused element-wise step for one batch row. The {@code 4·hidden} pre-activations at {@code zOff} come in
      * chunks of {@code unit} hidden units (the last chunk may be shorter), each chunk holding its units' gate blocks
      * i, f, g, o in PyTorch's order; with {@code unit ≥ hidden} that is PyTorch's own [i | f | g | o] row. The g

@@ -46,6 +46,30 @@ public final class ScalarKernels implements LstmKernels {
     }
 
     @Override
+    public void gemm2(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int m, PackedMatrix w, float[] bias,
+                      float[] c, int cOff, int ldc) {
+        int k = w.depth(), nr = w.panelWidth();
+        float[] p = w.data();
+        for (int panel = 0; panel < w.panels(); panel++) {
+            int col = panel * nr;
+            int pOff = panel * k * nr;
+            for (int r = 0; r < m; r++) {
+                int cr = cOff + r * ldc + col;
+                for (int j = 0; j < nr; j++) {
+                    c[cr + j] = bias == null ? 0f : bias[col + j];
+                }
+                for (int kk = 0; kk < k; kk++) {
+                    float av = kk < k1 ? a[aOff + r * lda + kk] : a2[a2Off + r * lda2 + kk - k1];
+                    int po = pOff + kk * nr;
+                    for (int j = 0; j < nr; j++) {
+                        c[cr + j] += av * p[po + j];
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
     public void gates(float[] z, int zOff, int hidden, int unit, float[] c, int cOff, float[] h, int hOff) {
         for (int u0 = 0; u0 < hidden; u0 += unit) {
             int uq = Math.min(unit, hidden - u0), q = zOff + 4 * u0;

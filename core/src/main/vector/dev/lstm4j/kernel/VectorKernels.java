@@ -45,7 +45,7 @@ final class VectorKernels implements LstmKernels {
                     row1x2(a, aOff, k, p, (panel - 2) * k * NR, bias, (panel - 2) * NR, c, cOff + (panel - 2) * NR, accumulate);
                 }
                 if (panel > panelFrom) {
-                    row1(a, aOff, k, p, panelFrom * k * NR, bias, panelFrom * NR, c, cOff + panelFrom * NR, accumulate);
+                    row1(a, aOff, k, a, 0, k, p, panelFrom * k * NR, bias, panelFrom * NR, c, cOff + panelFrom * NR, accumulate);
                 }
             } else {
                 int panel = panelFrom;
@@ -53,7 +53,7 @@ final class VectorKernels implements LstmKernels {
                     row1x2(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
                 }
                 if (panel < panelTo) {
-                    row1(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
+                    row1(a, aOff, k, a, 0, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
                 }
             }
             return;
@@ -68,21 +68,46 @@ final class VectorKernels implements LstmKernels {
                 int pOff = panel * k * NR;
                 int r = r0;
                 for (; r + 8 <= r0 + rows; r += 8) {
-                    rows8(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
+                    rows8(a, aOff + r * lda, lda, k, a, 0, 0, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
                 }
                 for (; r + 4 <= r0 + rows; r += 4) {
-                    rows4(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
+                    rows4(a, aOff + r * lda, lda, k, a, 0, 0, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
                 }
                 for (; r < r0 + rows; r++) {
-                    row1(a, aOff + r * lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, accumulate);
+                    row1(a, aOff + r * lda, k, a, 0, k, p, pOff, bias, col, c, cOff + r * ldc + col, accumulate);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void gemm2(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int m, PackedMatrix w, float[] bias,
+                      float[] c, int cOff, int ldc) {
+        int k = w.depth();
+        float[] p = w.data();
+        int mc = Math.max(8, (A_BLOCK_FLOATS / Math.max(1, k)) & ~7);
+        for (int r0 = 0; r0 < m; r0 += mc) {
+            int rows = Math.min(mc, m - r0);
+            for (int panel = 0; panel < w.panels(); panel++) {
+                int col = panel * NR;
+                int pOff = panel * k * NR;
+                int r = r0;
+                for (; r + 8 <= r0 + rows; r += 8) {
+                    rows8(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, false);
+                }
+                for (; r + 4 <= r0 + rows; r += 4) {
+                    rows4(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, false);
+                }
+                for (; r < r0 + rows; r++) {
+                    row1(a, aOff + r * lda, k1, a2, a2Off + r * lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, false);
                 }
             }
         }
     }
 
     /** 4 rows × one panel: 8 accumulators, each k step loads 2 weight vectors and broadcasts 4 inputs. */
-    private static void rows4(float[] a, int aOff, int lda, int k, float[] p, int pOff, float[] bias, int col,
-                              float[] c, int cOff, int ldc, boolean accumulate) {
+    private static void rows4(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, float[] p, int pOff,
+                              float[] bias, int col, float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (accumulate) {
             c00 = FloatVector.fromArray(S, c, cOff);
@@ -112,21 +137,40 @@ final class VectorKernels implements LstmKernels {
             c30 = c00;
             c31 = c00;
         }
-        int a0 = aOff, a1 = aOff + lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda;
-        for (int kk = 0; kk < k; kk++) {
+        int i0 = aOff, i1 = aOff + lda, i2 = aOff + 2 * lda, i3 = aOff + 3 * lda;
+        for (int kk = 0; kk < k1; kk++) {
             int po = pOff + kk * NR;
             FloatVector w0 = FloatVector.fromArray(S, p, po);
             FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            FloatVector x0 = FloatVector.broadcast(S, a[i0 + kk]);
             c00 = w0.fma(x0, c00);
             c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, a[i1 + kk]);
             c10 = w0.fma(x1, c10);
             c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            FloatVector x2 = FloatVector.broadcast(S, a[i2 + kk]);
             c20 = w0.fma(x2, c20);
             c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            FloatVector x3 = FloatVector.broadcast(S, a[i3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+        }
+        // the second source, if any, continues the reduction (weights rows k1..k-1)
+        int b0 = a2Off - k1, b1 = b0 + lda2, b2 = b0 + 2 * lda2, b3 = b0 + 3 * lda2;
+        for (int kk = k1; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a2[b0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a2[b1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a2[b2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a2[b3 + kk]);
             c30 = w0.fma(x3, c30);
             c31 = w1.fma(x3, c31);
         }
@@ -141,8 +185,8 @@ final class VectorKernels implements LstmKernels {
     }
 
     /** 8 rows × one panel: 16 accumulators, each k step loads 2 weight vectors and broadcasts 8 inputs. */
-    private static void rows8(float[] a, int aOff, int lda, int k, float[] p, int pOff, float[] bias, int col,
-                              float[] c, int cOff, int ldc, boolean accumulate) {
+    private static void rows8(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, float[] p, int pOff,
+                              float[] bias, int col, float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (accumulate) {
             c00 = FloatVector.fromArray(S, c, cOff);
@@ -196,40 +240,78 @@ final class VectorKernels implements LstmKernels {
             c70 = c00;
             c71 = c00;
         }
-        int a0 = aOff;
-        int a1 = aOff + lda;
-        int a2 = aOff + 2 * lda;
-        int a3 = aOff + 3 * lda;
-        int a4 = aOff + 4 * lda;
-        int a5 = aOff + 5 * lda;
-        int a6 = aOff + 6 * lda;
-        int a7 = aOff + 7 * lda;
-        for (int kk = 0; kk < k; kk++) {
+        int i0 = aOff;
+        int i1 = aOff + lda;
+        int i2 = aOff + 2 * lda;
+        int i3 = aOff + 3 * lda;
+        int i4 = aOff + 4 * lda;
+        int i5 = aOff + 5 * lda;
+        int i6 = aOff + 6 * lda;
+        int i7 = aOff + 7 * lda;
+        for (int kk = 0; kk < k1; kk++) {
             int po = pOff + kk * NR;
             FloatVector w0 = FloatVector.fromArray(S, p, po);
             FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            FloatVector x0 = FloatVector.broadcast(S, a[i0 + kk]);
             c00 = w0.fma(x0, c00);
             c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, a[i1 + kk]);
             c10 = w0.fma(x1, c10);
             c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            FloatVector x2 = FloatVector.broadcast(S, a[i2 + kk]);
             c20 = w0.fma(x2, c20);
             c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            FloatVector x3 = FloatVector.broadcast(S, a[i3 + kk]);
             c30 = w0.fma(x3, c30);
             c31 = w1.fma(x3, c31);
-            FloatVector x4 = FloatVector.broadcast(S, a[a4 + kk]);
+            FloatVector x4 = FloatVector.broadcast(S, a[i4 + kk]);
             c40 = w0.fma(x4, c40);
             c41 = w1.fma(x4, c41);
-            FloatVector x5 = FloatVector.broadcast(S, a[a5 + kk]);
+            FloatVector x5 = FloatVector.broadcast(S, a[i5 + kk]);
             c50 = w0.fma(x5, c50);
             c51 = w1.fma(x5, c51);
-            FloatVector x6 = FloatVector.broadcast(S, a[a6 + kk]);
+            FloatVector x6 = FloatVector.broadcast(S, a[i6 + kk]);
             c60 = w0.fma(x6, c60);
             c61 = w1.fma(x6, c61);
-            FloatVector x7 = FloatVector.broadcast(S, a[a7 + kk]);
+            FloatVector x7 = FloatVector.broadcast(S, a[i7 + kk]);
+            c70 = w0.fma(x7, c70);
+            c71 = w1.fma(x7, c71);
+        }
+        // the second source, if any, continues the reduction (weights rows k1..k-1)
+        int b0 = a2Off - k1;
+        int b1 = b0 + lda2;
+        int b2 = b0 + 2 * lda2;
+        int b3 = b0 + 3 * lda2;
+        int b4 = b0 + 4 * lda2;
+        int b5 = b0 + 5 * lda2;
+        int b6 = b0 + 6 * lda2;
+        int b7 = b0 + 7 * lda2;
+        for (int kk = k1; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a2[b0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a2[b1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a2[b2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a2[b3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a2[b4 + kk]);
+            c40 = w0.fma(x4, c40);
+            c41 = w1.fma(x4, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a2[b5 + kk]);
+            c50 = w0.fma(x5, c50);
+            c51 = w1.fma(x5, c51);
+            FloatVector x6 = FloatVector.broadcast(S, a2[b6 + kk]);
+            c60 = w0.fma(x6, c60);
+            c61 = w1.fma(x6, c61);
+            FloatVector x7 = FloatVector.broadcast(S, a2[b7 + kk]);
             c70 = w0.fma(x7, c70);
             c71 = w1.fma(x7, c71);
         }
@@ -255,8 +337,8 @@ final class VectorKernels implements LstmKernels {
      * One row × one panel (batch 1: a matrix-vector product). Four k steps at a time into separate
      * accumulators, so the FMA latency is hidden; they are summed at the end.
      */
-    private static void row1(float[] a, int aOff, int k, float[] p, int pOff, float[] bias, int col, float[] c, int cOff,
-                             boolean accumulate) {
+    private static void row1(float[] a, int aOff, int k1, float[] a2, int a2Off, int k, float[] p, int pOff, float[] bias, int col,
+                             float[] c, int cOff, boolean accumulate) {
         FloatVector s0, s1;
         if (accumulate) {
             s0 = FloatVector.fromArray(S, c, cOff);
@@ -270,7 +352,7 @@ final class VectorKernels implements LstmKernels {
         }
         FloatVector t0 = FloatVector.zero(S), t1 = t0, u0 = t0, u1 = t0, v0 = t0, v1 = t0;
         int kk = 0;
-        for (; kk + 4 <= k; kk += 4) {
+        for (; kk + 4 <= k1; kk += 4) {
             int po = pOff + kk * NR;
             FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
             FloatVector x1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
@@ -285,9 +367,16 @@ final class VectorKernels implements LstmKernels {
             v0 = FloatVector.fromArray(S, p, po + 3 * NR).fma(x3, v0);
             v1 = FloatVector.fromArray(S, p, po + 3 * NR + VL).fma(x3, v1);
         }
-        for (; kk < k; kk++) {
+        for (; kk < k1; kk++) {
             int po = pOff + kk * NR;
             FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+        }
+        // the second source, if any, continues the reduction (weights rows k1..k-1)
+        for (int b = a2Off - k1; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a2[b + kk]);
             s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
             s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
         }

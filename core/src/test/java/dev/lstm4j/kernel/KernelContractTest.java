@@ -258,6 +258,9 @@ abstract class KernelContractTest {
         cases.add(new Object[] {"all", 5, 33, 2, true, 9, false, 5, 6, true});
         cases.add(new Object[] {"seed-sized", 2, 3, 1, false, 0, true, 1, 3, false});
         cases.add(new Object[] {"wide batch", 16, 32, 2, true, 16, true, 33, 7, true});
+        // 16+ rows per thread: each step one product over [x_t | h_{t-1}]; 3 layers share one buffer, no initial state
+        cases.add(new Object[] {"batch 16, 3 layers", 6, 20, 3, false, 0, true, 16, 5, false});
+        cases.add(new Object[] {"batch 19 bidirectional", 5, 24, 2, true, 0, true, 19, 4, false});
         // small batch, no projection: with 2 threads the gate columns are split (last unit chunk shorter)
         cases.add(new Object[] {"column split", 9, 130, 2, false, 0, true, 3, 6, true});
         // three layers at batch 1: layer outputs alternate between two buffers, the last one is the result
