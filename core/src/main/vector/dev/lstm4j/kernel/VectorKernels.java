@@ -45,7 +45,7 @@ final class VectorKernels implements LstmKernels {
                     row1x2(a, aOff, k, p, (panel - 2) * k * NR, bias, (panel - 2) * NR, c, cOff + (panel - 2) * NR, accumulate);
                 }
                 if (panel > panelFrom) {
-                    row1(a, aOff, k, a, 0, k, p, panelFrom * k * NR, bias, panelFrom * NR, c, cOff + panelFrom * NR, accumulate);
+                    row1(a, aOff, k, p, panelFrom * k * NR, bias, panelFrom * NR, c, cOff + panelFrom * NR, accumulate);
                 }
             } else {
                 int panel = panelFrom;
@@ -53,7 +53,7 @@ final class VectorKernels implements LstmKernels {
                     row1x2(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
                 }
                 if (panel < panelTo) {
-                    row1(a, aOff, k, a, 0, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
+                    row1(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
                 }
             }
             return;
@@ -68,13 +68,13 @@ final class VectorKernels implements LstmKernels {
                 int pOff = panel * k * NR;
                 int r = r0;
                 for (; r + 8 <= r0 + rows; r += 8) {
-                    rows8(a, aOff + r * lda, lda, k, a, 0, 0, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
+                    rows8(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
                 }
                 for (; r + 4 <= r0 + rows; r += 4) {
-                    rows4(a, aOff + r * lda, lda, k, a, 0, 0, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
+                    rows4(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
                 }
                 for (; r < r0 + rows; r++) {
-                    row1(a, aOff + r * lda, k, a, 0, k, p, pOff, bias, col, c, cOff + r * ldc + col, accumulate);
+                    row1(a, aOff + r * lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, accumulate);
                 }
             }
         }
@@ -93,20 +93,235 @@ final class VectorKernels implements LstmKernels {
                 int pOff = panel * k * NR;
                 int r = r0;
                 for (; r + 8 <= r0 + rows; r += 8) {
-                    rows8(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, false);
+                    rows8Cat(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, false);
                 }
                 for (; r + 4 <= r0 + rows; r += 4) {
-                    rows4(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, false);
+                    rows4Cat(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, false);
                 }
                 for (; r < r0 + rows; r++) {
-                    row1(a, aOff + r * lda, k1, a2, a2Off + r * lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, false);
+                    row1Cat(a, aOff + r * lda, k1, a2, a2Off + r * lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, false);
                 }
             }
         }
     }
 
     /** 4 rows × one panel: 8 accumulators, each k step loads 2 weight vectors and broadcasts 4 inputs. */
-    private static void rows4(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, float[] p, int pOff,
+    private static void rows4(float[] a, int aOff, int lda, int k, float[] p, int pOff, float[] bias, int col,
+                              float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, c, cOff);
+            c01 = FloatVector.fromArray(S, c, cOff + VL);
+            c10 = FloatVector.fromArray(S, c, cOff + ldc);
+            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
+            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
+            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
+        } else if (bias != null) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + VL);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+        }
+        int a0 = aOff, a1 = aOff + lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda;
+        for (int kk = 0; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+        }
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + VL);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + VL);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + VL);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + VL);
+    }
+
+    /** 8 rows × one panel: 16 accumulators, each k step loads 2 weight vectors and broadcasts 8 inputs. */
+    private static void rows8(float[] a, int aOff, int lda, int k, float[] p, int pOff, float[] bias, int col,
+                              float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, c, cOff);
+            c01 = FloatVector.fromArray(S, c, cOff + VL);
+            c10 = FloatVector.fromArray(S, c, cOff + ldc);
+            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
+            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
+            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
+            c40 = FloatVector.fromArray(S, c, cOff + 4 * ldc);
+            c41 = FloatVector.fromArray(S, c, cOff + 4 * ldc + VL);
+            c50 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+            c51 = FloatVector.fromArray(S, c, cOff + 5 * ldc + VL);
+            c60 = FloatVector.fromArray(S, c, cOff + 6 * ldc);
+            c61 = FloatVector.fromArray(S, c, cOff + 6 * ldc + VL);
+            c70 = FloatVector.fromArray(S, c, cOff + 7 * ldc);
+            c71 = FloatVector.fromArray(S, c, cOff + 7 * ldc + VL);
+        } else if (bias != null) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + VL);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+            c40 = c00;
+            c41 = c01;
+            c50 = c00;
+            c51 = c01;
+            c60 = c00;
+            c61 = c01;
+            c70 = c00;
+            c71 = c01;
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+            c40 = c00;
+            c41 = c00;
+            c50 = c00;
+            c51 = c00;
+            c60 = c00;
+            c61 = c00;
+            c70 = c00;
+            c71 = c00;
+        }
+        int a0 = aOff;
+        int a1 = aOff + lda;
+        int a2 = aOff + 2 * lda;
+        int a3 = aOff + 3 * lda;
+        int a4 = aOff + 4 * lda;
+        int a5 = aOff + 5 * lda;
+        int a6 = aOff + 6 * lda;
+        int a7 = aOff + 7 * lda;
+        for (int kk = 0; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + kk]);
+            c40 = w0.fma(x4, c40);
+            c41 = w1.fma(x4, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a[a5 + kk]);
+            c50 = w0.fma(x5, c50);
+            c51 = w1.fma(x5, c51);
+            FloatVector x6 = FloatVector.broadcast(S, a[a6 + kk]);
+            c60 = w0.fma(x6, c60);
+            c61 = w1.fma(x6, c61);
+            FloatVector x7 = FloatVector.broadcast(S, a[a7 + kk]);
+            c70 = w0.fma(x7, c70);
+            c71 = w1.fma(x7, c71);
+        }
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + VL);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + VL);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + VL);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + VL);
+        c40.intoArray(c, cOff + 4 * ldc);
+        c41.intoArray(c, cOff + 4 * ldc + VL);
+        c50.intoArray(c, cOff + 5 * ldc);
+        c51.intoArray(c, cOff + 5 * ldc + VL);
+        c60.intoArray(c, cOff + 6 * ldc);
+        c61.intoArray(c, cOff + 6 * ldc + VL);
+        c70.intoArray(c, cOff + 7 * ldc);
+        c71.intoArray(c, cOff + 7 * ldc + VL);
+    }
+
+    /**
+     * One row × one panel (batch 1: a matrix-vector product). Four k steps at a time into separate
+     * accumulators, so the FMA latency is hidden; they are summed at the end.
+     */
+    private static void row1(float[] a, int aOff, int k, float[] p, int pOff, float[] bias, int col, float[] c, int cOff,
+                             boolean accumulate) {
+        FloatVector s0, s1;
+        if (accumulate) {
+            s0 = FloatVector.fromArray(S, c, cOff);
+            s1 = FloatVector.fromArray(S, c, cOff + VL);
+        } else if (bias != null) {
+            s0 = FloatVector.fromArray(S, bias, col);
+            s1 = FloatVector.fromArray(S, bias, col + VL);
+        } else {
+            s0 = FloatVector.zero(S);
+            s1 = s0;
+        }
+        FloatVector t0 = FloatVector.zero(S), t1 = t0, u0 = t0, u1 = t0, v0 = t0, v1 = t0;
+        int kk = 0;
+        for (; kk + 4 <= k; kk += 4) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+            FloatVector x2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
+            FloatVector x3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+            t0 = FloatVector.fromArray(S, p, po + NR).fma(x1, t0);
+            t1 = FloatVector.fromArray(S, p, po + NR + VL).fma(x1, t1);
+            u0 = FloatVector.fromArray(S, p, po + 2 * NR).fma(x2, u0);
+            u1 = FloatVector.fromArray(S, p, po + 2 * NR + VL).fma(x2, u1);
+            v0 = FloatVector.fromArray(S, p, po + 3 * NR).fma(x3, v0);
+            v1 = FloatVector.fromArray(S, p, po + 3 * NR + VL).fma(x3, v1);
+        }
+        for (; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+        }
+        s0.add(t0).add(u0.add(v0)).intoArray(c, cOff);
+        s1.add(t1).add(u1.add(v1)).intoArray(c, cOff + VL);
+    }
+
+    /** As {@link #rows4}, over [A | A2]. */
+    private static void rows4Cat(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, float[] p, int pOff,
                               float[] bias, int col, float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (accumulate) {
@@ -184,8 +399,8 @@ final class VectorKernels implements LstmKernels {
         c31.intoArray(c, cOff + 3 * ldc + VL);
     }
 
-    /** 8 rows × one panel: 16 accumulators, each k step loads 2 weight vectors and broadcasts 8 inputs. */
-    private static void rows8(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, float[] p, int pOff,
+    /** As {@link #rows8}, over [A | A2]: rows of A for weight rows 0..k1-1, then rows of A2 (the step product of {@link #gemm2}). */
+    private static void rows8Cat(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, float[] p, int pOff,
                               float[] bias, int col, float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (accumulate) {
@@ -333,11 +548,8 @@ final class VectorKernels implements LstmKernels {
         c71.intoArray(c, cOff + 7 * ldc + VL);
     }
 
-    /**
-     * One row × one panel (batch 1: a matrix-vector product). Four k steps at a time into separate
-     * accumulators, so the FMA latency is hidden; they are summed at the end.
-     */
-    private static void row1(float[] a, int aOff, int k1, float[] a2, int a2Off, int k, float[] p, int pOff, float[] bias, int col,
+    /** As {@link #row1}, over [A | A2]. */
+    private static void row1Cat(float[] a, int aOff, int k1, float[] a2, int a2Off, int k, float[] p, int pOff, float[] bias, int col,
                              float[] c, int cOff, boolean accumulate) {
         FloatVector s0, s1;
         if (accumulate) {
