@@ -15,15 +15,20 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The fast float32 LSTM: same result as {@link dev.lstm4j.reference.ReferenceLstm#forward}, within a
- * tolerance scaled by the reduction length, proven by {@code KernelContractTest} (against the reference) and
- * {@code FastPathFixtureTest} (against PyTorch).
+ * tolerance scaled by the reduction length, proven by {@code KernelContractTest} (against the reference, and
+ * every PyTorch fixture through both kernels).
  *
- * <p>Per layer and direction: the input projections of all steps as one product {@code (T·B, I_l)·(I_l, 4H)}
+ * <p>Per layer and direction: the input projections of a block of steps as one product {@code (T·B, I_l)·(I_l, 4H)}
  * with both biases folded in, then the recurrence, one {@code (B, Hh)·(Hh, 4H)} product and one fused gate
- * pass per step, writing h straight into the layer's output. Weights are packed once, here. Work buffers
- * live in a {@link Workspace}; nothing is allocated per step. Threads split each layer's projections by
- * rows and its recurrences by direction and batch rows (batch rows never meet within a layer, so the
- * recurrence needs no barrier per step).
+ * pass per step, writing h straight into the layer's output (the last layer into the result). With 16 or more
+ * batch rows per thread each step is instead one product over {@code [x_t | h_{t-1}]}. Weights are packed once,
+ * here, with the g rows doubled (see {@link #doubleG}). Work buffers live in a {@link Workspace}; nothing is
+ * allocated per step.
+ *
+ * <p>Threads split each layer's recurrences by direction and batch rows (batch rows never meet within a layer,
+ * so the recurrence needs no barrier per step); a small batch of a unidirectional model without projection
+ * splits each step's gate columns instead ({@link #forwardByColumns}), and a {@link Stream} with 2+ threads
+ * splits its steps over a helper thread while that pays.
  *
  * <p>Legend: B batch, T steps, I input, I_l layer input, H hidden, P projection, Hh = P if projected else H,
  * L layers, D directions, nPad = 4H rounded up to whole kernel panels. Buffers in the recurrence are
