@@ -11,6 +11,7 @@ import dev.lstm4j.Validate;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -734,6 +735,7 @@ public final class FastLstm implements LstmEngine {
         // caller's gaps); the split is kept only if its median step was at least 10% faster. Medians, because
         // one preempted step can take milliseconds.
         private int recheck = 1 << 14, timed = 64;
+        private LongSupplier clock = System::nanoTime;
         private long warmNanos = 500_000, warmStart;
         private int phase;
         private long[] splitNanos = new long[timed], wholeNanos = new long[timed];
@@ -784,6 +786,12 @@ public final class FastLstm implements LstmEngine {
             return helper.awake();
         }
 
+        /** Tests: shorter measuring windows, to cross several decisions in a few steps, timed by {@code clock}. */
+        void calibration(int recheckSteps, int timedSteps, LongSupplier clock) {
+            calibration(recheckSteps, timedSteps);
+            this.clock = clock;
+        }
+
         /** Tests: shorter measuring windows, to cross several decisions in a few steps. */
         void calibration(int recheckSteps, int timedSteps) {
             recheck = recheckSteps;
@@ -821,8 +829,8 @@ public final class FastLstm implements LstmEngine {
             if (phase < timed) {
                 steps(x, out, split);
                 if (phase == 0 && split) {
-                    warmStart = System.nanoTime();
-                } else if (phase == timed - 1 && System.nanoTime() - warmStart < warmNanos) {
+                    warmStart = clock.getAsLong();
+                } else if (phase == timed - 1 && clock.getAsLong() - warmStart < warmNanos) {
                     return;  // warm longer
                 }
             } else if (phase >= 3 * timed) {
@@ -832,9 +840,9 @@ public final class FastLstm implements LstmEngine {
                 steps(x, out, false);
                 phase = 0;
             } else {
-                long t0 = System.nanoTime();
+                long t0 = clock.getAsLong();
                 steps(x, out, split);
-                long dt = System.nanoTime() - t0;
+                long dt = clock.getAsLong() - t0;
                 if (phase < 2 * timed) {
                     splitNanos[phase - timed] = dt;
                 } else {

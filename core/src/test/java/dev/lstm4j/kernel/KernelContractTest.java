@@ -428,6 +428,39 @@ abstract class KernelContractTest {
         }
     }
 
+    /**
+     * The stream keeps splitting only while split steps are at least 10% faster than whole ones. A fake clock makes
+     * each timed step take what the test says: split steps slow, then fast, and the stream must follow both ways.
+     */
+    @ParameterizedTest(name = "split steps take {0} ns, whole steps 100 ns")
+    @ValueSource(longs = {300, 50})
+    void streamStopsSplittingWhenItDoesNotPay(long splitNanos) {
+        LstmConfig config = new LstmConfig(7, 130, 1, false, 0, true);  // large enough to split
+        FastLstm.Stream stream = new FastLstm(config, randomCells(config, new SplittableRandom(11)), kernels(), 2).stream(1);
+        long[] now = {0};
+        boolean[] next = {false};
+        // each read advances the clock by the time of the step in hand, so a timed step's two reads are that far apart
+        stream.calibration(1000, 4, () -> now[0] += next[0] ? splitNanos : 100);
+        float[] x = new float[7], y = new float[130];
+        int splitAfter = 0, wholeAfter = 0;
+        for (int t = 0; t < 40; t++) {
+            // wait (up to 10 s) for the helper when a split is wanted, so timed windows are not restarted
+            long until = System.nanoTime() + 10_000_000_000L;
+            while (stream.wantsSplit() && !stream.splitReady() && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            next[0] = stream.wantsSplit();
+            stream.step(x, y);
+            if (t >= 12) {
+                splitAfter += stream.wantsSplit() ? 1 : 0;
+                wholeAfter += stream.wantsSplit() ? 0 : 1;
+            }
+        }
+        assertEquals(Boolean.valueOf(splitNanos < 90), stream.splitPays(), "decision after split steps of " + splitNanos + " ns vs whole of 100 ns");
+        assertEquals(splitNanos < 90 ? 28 : 0, splitAfter, "steps meant to split after the decision");
+        assertEquals(splitNanos < 90 ? 0 : 28, wholeAfter, "steps meant to run whole after the decision");
+    }
+
     @Test
     void reusedWorkspaceGivesTheSameResult() {
         long seed = 0x5EED_4000L;
