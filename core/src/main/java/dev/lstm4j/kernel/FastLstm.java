@@ -148,10 +148,9 @@ public final class FastLstm implements LstmEngine {
         for (CellWeights w : cells) {
             int hidden = w.weightIh().size(0) / 4;
             for (Tensor t : w.hasBias() ? List.of(w.weightIh(), w.weightHh(), w.biasIh(), w.biasHh()) : List.of(w.weightIh(), w.weightHh())) {
-                float[] v = t.toFloatArray();
-                int cols = v.length / (4 * hidden);
+                int cols = t.elementCount() / (4 * hidden);
                 for (int i = 2 * hidden * cols; i < 3 * hidden * cols; i++) {
-                    if (Math.abs(v[i]) >= 0x1p126f) {
+                    if (Math.abs((float) t.at(i)) >= 0x1p126f) {
                         return false;
                     }
                 }
