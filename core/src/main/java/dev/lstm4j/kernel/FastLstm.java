@@ -854,7 +854,7 @@ public final class FastLstm implements LstmEngine {
                 }
             }
             if (phase > 0 || split) {
-                // the warm-up counts only split steps, so a sleeping helper is waited for, not timed
+                // a check starts only once the helper is awake: a sleeping helper is waited for, not timed
                 phase = phase + 1 == recheck ? 0 : phase + 1;
             }
             if (splitWanted()) {
