@@ -108,8 +108,8 @@ public final class Lstm {
      * Forward pass over a batch of sequences of different lengths, with PyTorch's packed-sequence semantics
      * ({@code pack_padded_sequence(x, lengths, enforce_sorted=False)}, then {@code pad_packed_sequence(...,
      * total_length=T)}): row b reads steps 0..lengths[b]-1 only; the reverse direction starts at its last valid
-     * step; h_n and c_n hold each row's state at its own end; padded output steps are 0. Runs on the reference
-     * path unless every length is T.
+     * step; h_n and c_n hold each row's state at its own end; padded output steps are 0. Runs on this model's
+     * engine (the fast path for float32), or on the reference path when {@code observer} is not null.
      *
      * @param lengths  one length per batch row, each in 1..T; null means every row has all T steps
      * @param observer receives every computed step, or null
@@ -149,8 +149,8 @@ public final class Lstm {
             c0 = stateTensor("c0", initial.c(), unbatched, layersDirs, batch, config.hiddenSize(), "hidden_size");
         }
 
-        LstmOutput out = observer == null && lengths == null ? engine.forward(x, h0, c0)
-                : reference.forward(x, h0, c0, lengths, observer);
+        LstmOutput out = observer != null ? reference.forward(x, h0, c0, lengths, observer)
+                : lengths == null ? engine.forward(x, h0, c0) : engine.forwardPacked(x, h0, c0, lengths);
         if (unbatched) {
             return new LstmOutput(out.output().reshape(steps, config.outputSize()),
                     out.hN().reshape(layersDirs, config.outputHiddenSize()),

@@ -10,4 +10,13 @@ package dev.lstm4j;
  */
 public interface LstmEngine {
     LstmOutput forward(Tensor x, Tensor h0, Tensor c0);
+
+    /**
+     * As {@link #forward}, over sequences of different lengths with PyTorch's packed-sequence semantics: row b uses
+     * steps 0..lengths[b]-1 only, the reverse direction starts at its last valid step, h_n/c_n are each row's state
+     * at its own end, and padded outputs are 0.
+     *
+     * @param lengths (B,), each in 1..T (checked by the caller), or null for all T
+     */
+    LstmOutput forwardPacked(Tensor x, Tensor h0, Tensor c0, int[] lengths);
 }

@@ -60,7 +60,7 @@ final class RunCommand implements Callable<Integer> {
         InputOptions.Loaded in = inputs.load();
         // the reference path reports each step; the fast path reports none (an observer would move the run off it)
         long steps = totalSteps(m.lstm().config(), in.input());
-        boolean stepwise = m.lstm().engine() instanceof ReferenceLstm || in.lengths() != null;
+        boolean stepwise = m.lstm().engine() instanceof ReferenceLstm;
         Progress progress = stepwise ? Progress.forTerminal(err, steps) : Progress.elapsedOnTerminal(err, steps);
         LstmModel.Result r = m.forward(in.input(), in.layout(), in.initial(), in.lengths(), stepwise ? progress : null);
         if (progress != null) {

@@ -228,12 +228,17 @@ public final class FastLstm implements LstmEngine {
 
     @Override
     public LstmOutput forward(Tensor x, Tensor h0, Tensor c0) {
+        return forwardPacked(x, h0, c0, null);
+    }
+
+    @Override
+    public LstmOutput forwardPacked(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
         int batch = x.size(0), steps = x.size(1), ld = layers * d;
         Workspace ws = workspace(batch, steps);
         float[] out = new float[batch * steps * d * hh];
         float[] hN = new float[ld * batch * hh];
         float[] cN = new float[ld * batch * hs];
-        forward(ws, x.toFloatArray(), h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), out, hN, cN);
+        forward(ws, x.toFloatArray(), lengths, h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), out, hN, cN);
         return new LstmOutput(Tensor.of(new int[] {batch, steps, d * hh}, out), Tensor.of(new int[] {ld, batch, hh}, hN),
                 Tensor.of(new int[] {ld, batch, hs}, cN));
     }
@@ -249,6 +254,7 @@ public final class FastLstm implements LstmEngine {
         final int blockSteps;   // steps whose input projections are computed together (all T when they fit in ~1 MB)
         final float[][] gx;     // per direction, or per column-split thread (blockSteps, B, nPad): input projections, then pre-activations
         final float[][] c;      // per direction, or per column-split thread (B, H)
+        final float[][] h;      // per direction (B, Hh): h between steps, for sequences of different lengths
         final float[][] hid;    // per direction (B, H): h before projection
         final float[][] pr;     // per direction (B, pPad): projected h
         final int columns;      // threads that split each step's gate columns, or 1 (see columnParts)
@@ -273,6 +279,7 @@ public final class FastLstm implements LstmEngine {
             // (the column split has the same need: one thread may start a step while the other still projects)
             y2 = (d == 2 || columns > 1) && layers > 1 ? new float[(int) rows * d * hh] : null;
             c = new float[Math.max(d, columns)][batch * hs];
+            h = new float[d][batch * hh];
             hid = pPad > 0 ? new float[d][batch * hs] : null;
             pr = pPad > 0 ? new float[d][batch * pPad] : null;
         }
@@ -306,6 +313,16 @@ public final class FastLstm implements LstmEngine {
      * @param cN  (L*D, B, H), written
      */
     public void forward(Workspace ws, float[] x, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
+        forward(ws, x, null, h0, c0, out, hN, cN);
+    }
+
+    /**
+     * As above, over sequences of different lengths, as PyTorch runs a packed sequence
+     * ({@link LstmEngine#forwardPacked}): row b uses steps 0..lengths[b]-1 only, padded outputs are 0.
+     *
+     * @param lengths (B,), each in 1..T, or null for all T
+     */
+    public void forward(Workspace ws, float[] x, int[] lengths, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
         int batch = ws.batch, steps = ws.steps, ld = layers * d;
         if (ws.owner() != this) {
             throw new InputException("workspace: made by another engine; use this engine's workspace(batch, steps)");
@@ -320,12 +337,23 @@ public final class FastLstm implements LstmEngine {
         if (c0 != null) {
             checkLength("c0", c0, ld * batch * hs);
         }
+        if (lengths != null) {
+            Validate.input(lengths.length == batch, "lengths: expected " + batch + " (one per batch row), got " + lengths.length);
+            boolean full = true;
+            for (int b = 0; b < batch; b++) {
+                if (lengths[b] < 1 || lengths[b] > steps) {
+                    throw new InputException("lengths[" + b + "] = " + lengths[b] + ": each length must be in 1.." + steps);
+                }
+                full &= lengths[b] == steps;
+            }
+            lengths = full ? null : lengths;
+        }
         float[] in = x;
         if (batch > 1) {
             transpose(x, ws.xT, batch, steps, config.inputSize());
             in = ws.xT;
         }
-        if (ws.columns > 1) {
+        if (ws.columns > 1 && lengths == null) {
             in = forwardByColumns(ws, in, h0, c0, out, hN, cN);
             if (batch > 1) {
                 transpose(in, out, steps, batch, d * hh);
@@ -336,7 +364,7 @@ public final class FastLstm implements LstmEngine {
             // the last layer writes the result in its (B, T, ·) layout; the others write (T, B, ·) for the next layer
             boolean last = layer == layers - 1;
             float[] y = last ? out : output(ws, layer, out);
-            recurrences(ws, layer, in, y, last ? d * hh : batch * d * hh, last ? steps * d * hh : d * hh, h0, c0, hN, cN);
+            recurrences(ws, layer, in, y, last ? d * hh : batch * d * hh, last ? steps * d * hh : d * hh, lengths, h0, c0, hN, cN);
             in = y;
         }
     }
@@ -369,18 +397,17 @@ public final class FastLstm implements LstmEngine {
      * A layer: the input projections and the recurrence, split by direction and batch rows. It writes h of step t,
      * batch row b at {@code y[t*yStep + b*yRow + dir*Hh]}: (T, B, ·) for the next layer, (B, T, ·) for the result.
      */
-    private void recurrences(Workspace ws, int layer, float[] in, float[] y, int yStep, int yRow, float[] h0, float[] c0, float[] hN,
-                             float[] cN) {
+    private void recurrences(Workspace ws, int layer, float[] in, float[] y, int yStep, int yRow, int[] lengths, float[] h0, float[] c0,
+                             float[] hN, float[] cN) {
         int batch = ws.batch;
         int slices = chunks(batch, (long) batch * ws.steps * hh * nPad * d, Math.max(1, workers.threads() / d));
-        if (d * slices == 1) {
-            recurrence(ws, layer, 0, 0, batch, in, y, yStep, yRow, h0, c0, hN, cN);
-            return;
-        }
         workers.run(d * slices, task -> {
-            int dir = task % d, slice = task / d;
-            int b0 = split(batch, slices, slice), b1 = split(batch, slices, slice + 1);
-            recurrence(ws, layer, dir, b0, b1 - b0, in, y, yStep, yRow, h0, c0, hN, cN);
+            int dir = task % d, b0 = split(batch, slices, task / d), bn = split(batch, slices, task / d + 1) - b0;
+            if (lengths == null) {
+                recurrence(ws, layer, dir, b0, bn, in, y, yStep, yRow, h0, c0, hN, cN);
+            } else {
+                recurrencePacked(ws, layer, dir, b0, bn, in, y, yStep, yRow, lengths, h0, c0, hN, cN);
+            }
         });
     }
 
@@ -422,17 +449,7 @@ public final class FastLstm implements LstmEngine {
                 continue;
             }
             if (n % block == 0) {
-                // input projections of the next block of steps: gx = (b_ih + b_hh) + x W_ihᵀ
-                int first = dir == 0 ? t : Math.max(0, t - block + 1), count = Math.min(block, steps - n);
-                tb0 = first;
-                if (bn == batch) {
-                    kernels.gemm(in, first * batch * inL, inL, count * batch, cell.wIh, cell.bias, gx, 0, nPad, false);
-                } else {
-                    for (int s = 0; s < count; s++) {
-                        kernels.gemm(in, ((first + s) * batch + b0) * inL, inL, bn, cell.wIh, cell.bias, gx, (s * batch + b0) * nPad, nPad,
-                                false);
-                    }
-                }
+                tb0 = projectBlock(ws, cell, dir, b0, bn, in, n, t);
             }
             int zRow = ((t - tb0) * batch + b0) * nPad;
             // recurrent product: z = gx_t + h_{t-1} W_hhᵀ (h_{-1} = h0; zero h0 adds nothing)
@@ -451,6 +468,82 @@ public final class FastLstm implements LstmEngine {
             System.arraycopy(y, tLast * yStep + (b0 + r) * ldY + dir * hh, hN, (ld * batch + b0 + r) * hh, hh);
         }
         System.arraycopy(c, b0 * hs, cN, (ld * batch + b0) * hs, bn * hs);
+    }
+
+    /**
+     * {@link #recurrence} for sequences of different lengths. Each row's (h, c) lives in the workspace's state
+     * buffers rather than in the previous output row: a row takes part in step t only when t < lengths[row], so the
+     * forward direction freezes its state after its last step (which is then h_n, c_n), and the reverse direction
+     * keeps h0, c0 until its first. Every step's products cover all the slice's rows (the idle rows' results are
+     * dropped); padded outputs are 0. Output layout as in {@link #recurrences}.
+     */
+    private void recurrencePacked(Workspace ws, int layer, int dir, int b0, int bn, float[] in, float[] y, int yStep, int ldY,
+                                  int[] lengths, float[] h0, float[] c0, float[] hN, float[] cN) {
+        Cell cell = cells[layer * d + dir];
+        int batch = ws.batch, steps = ws.steps, ld = layer * d + dir, block = ws.blockSteps;
+        float[] gx = ws.gx[dir], c = ws.c[dir], h = ws.h[dir];
+        if (c0 != null) {
+            System.arraycopy(c0, (ld * batch + b0) * hs, c, b0 * hs, bn * hs);
+        } else {
+            Arrays.fill(c, b0 * hs, (b0 + bn) * hs, 0f);
+        }
+        if (h0 != null) {
+            System.arraycopy(h0, (ld * batch + b0) * hh, h, b0 * hh, bn * hh);
+        } else {
+            Arrays.fill(h, b0 * hh, (b0 + bn) * hh, 0f);
+        }
+        int tb0 = 0;
+        for (int n = 0; n < steps; n++) {
+            int t = dir == 0 ? n : steps - 1 - n;
+            if (n % block == 0) {
+                tb0 = projectBlock(ws, cell, dir, b0, bn, in, n, t);
+            }
+            int zRow = ((t - tb0) * batch + b0) * nPad, yRow = t * yStep + b0 * ldY + dir * hh;
+            kernels.gemm(h, b0 * hh, hh, bn, cell.wHh, null, gx, zRow, nPad, true);
+            for (int r = 0; r < bn; r++) {
+                if (t < lengths[b0 + r]) {
+                    gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, cell.wHr == null ? h : ws.hid[dir], (b0 + r) * (cell.wHr == null ? hh : hs),
+                            0, chunks);
+                }
+            }
+            if (cell.wHr != null) {
+                float[] pr = ws.pr[dir];
+                kernels.gemm(ws.hid[dir], b0 * hs, hs, bn, cell.wHr, null, pr, b0 * pPad, pPad, false);
+                for (int r = 0; r < bn; r++) {
+                    if (t < lengths[b0 + r]) {
+                        System.arraycopy(pr, (b0 + r) * pPad, h, (b0 + r) * hh, hh);
+                    }
+                }
+            }
+            for (int r = 0; r < bn; r++) {
+                if (t < lengths[b0 + r]) {
+                    System.arraycopy(h, (b0 + r) * hh, y, yRow + r * ldY, hh);
+                } else {
+                    Arrays.fill(y, yRow + r * ldY, yRow + r * ldY + hh, 0f);
+                }
+            }
+        }
+        System.arraycopy(h, b0 * hh, hN, (ld * batch + b0) * hh, bn * hh);
+        System.arraycopy(c, b0 * hs, cN, (ld * batch + b0) * hs, bn * hs);
+    }
+
+    /**
+     * The input projections of the block of steps that starts at step n (time t) of a recurrence, for batch rows
+     * b0 .. b0+bn-1: gx = (b_ih + b_hh) + x W_ihᵀ, one product when the rows are contiguous. Returns the block's first
+     * time step.
+     */
+    private int projectBlock(Workspace ws, Cell cell, int dir, int b0, int bn, float[] in, int n, int t) {
+        int batch = ws.batch, steps = ws.steps, block = ws.blockSteps, inL = cell.in;
+        float[] gx = ws.gx[dir];
+        int first = dir == 0 ? t : Math.max(0, t - block + 1), count = Math.min(block, steps - n);
+        if (bn == batch) {
+            kernels.gemm(in, first * batch * inL, inL, count * batch, cell.wIh, cell.bias, gx, 0, nPad, false);
+        } else {
+            for (int s = 0; s < count; s++) {
+                kernels.gemm(in, ((first + s) * batch + b0) * inL, inL, bn, cell.wIh, cell.bias, gx, (s * batch + b0) * nPad, nPad, false);
+            }
+        }
+        return first;
     }
 
     /** Gates, cell state and hidden state, one fused pass per batch row, then the projection if any; h_t to y at yRow. */

@@ -170,6 +170,11 @@ public final class ReferenceLstm implements LstmEngine {
         return forward(x, h0, c0, null);
     }
 
+    @Override
+    public LstmOutput forwardPacked(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
+        return forward(x, h0, c0, lengths, null);
+    }
+
     /**
      * The forward pass, reporting every step to {@code observer} when it is not null. Shapes as in
      * {@link LstmEngine#forward}.

@@ -299,6 +299,54 @@ abstract class KernelContractTest {
         }
     }
 
+    /** Sequences of different lengths (packed-sequence semantics) on the fast path, against the reference path's. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configurations")
+    void packedSequencesMatchReference(String name, int in, int hidden, int layers, boolean bidir, int proj, boolean bias, int batch,
+                                       int steps, boolean state) {
+        long seed = 0x5EED_1100L + name.hashCode();
+        LstmConfig config = new LstmConfig(in, hidden, layers, bidir, proj, bias);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<CellWeights> cells = randomCells(config, rnd);
+        int ld = layers * config.directions();
+        Tensor x = tensor(rnd, 2f, batch, steps, in);
+        Tensor h0 = state ? tensor(rnd, 1f, ld, batch, config.outputHiddenSize()) : Tensor.zeros(DType.F32, ld, batch, config.outputHiddenSize());
+        Tensor c0 = state ? tensor(rnd, 1f, ld, batch, hidden) : Tensor.zeros(DType.F32, ld, batch, hidden);
+        int[] lengths = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            lengths[b] = 1 + rnd.nextInt(steps);
+        }
+        lengths[0] = steps;  // one full row, and (batch 1 aside) shorter ones
+        if (batch > 1) {
+            lengths[batch - 1] = 1;
+        }
+        LstmOutput expected = new ReferenceLstm(config, cells, Precision.F32).forward(x, h0, c0, lengths, null);
+        int reduction = Math.max(in, config.outputSize()) + config.outputHiddenSize() + (proj > 0 ? hidden : 0);
+        Tolerance tol = new Tolerance(2e-7 * reduction);
+        for (long[] run : new long[][] {{1, Long.MAX_VALUE}, {2, Long.MAX_VALUE}, {2, 1}}) {
+            FastLstm fast = new FastLstm(config, cells, kernels(), (int) run[0], run[1]);
+            LstmOutput actual = fast.forwardPacked(x, state ? h0 : null, state ? c0 : null, lengths);
+            String label = name + " " + fast + " blockFloats=" + run[1] + " lengths " + java.util.Arrays.toString(lengths) + " (seed " + seed + ")";
+            check(label + " output", tol, expected.output(), actual.output());
+            check(label + " h_n", tol, expected.hN(), actual.hN());
+            check(label + " c_n", tol, expected.cN(), actual.cN());
+        }
+    }
+
+    @Test
+    void packedSequencesRefuseBadLengths() {
+        LstmConfig config = new LstmConfig(3, 4, 1, false, 0, true);
+        FastLstm fast = new FastLstm(config, randomCells(config, new SplittableRandom(5)), kernels(), 1);
+        FastLstm.Workspace ws = fast.workspace(2, 3);
+        float[] x = new float[2 * 3 * 3], out = new float[2 * 3 * 4], hN = new float[8], cN = new float[8];
+        InputException e = assertThrows(InputException.class, () -> fast.forward(ws, x, new int[] {3, 0}, null, null, out, hN, cN));
+        assertTrue(e.getMessage().contains("lengths[1] = 0") && e.getMessage().contains("1..3"), e.getMessage());
+        e = assertThrows(InputException.class, () -> fast.forward(ws, x, new int[] {4, 1}, null, null, out, hN, cN));
+        assertTrue(e.getMessage().contains("lengths[0] = 4"), e.getMessage());
+        e = assertThrows(InputException.class, () -> fast.forward(ws, x, new int[] {3}, null, null, out, hN, cN));
+        assertTrue(e.getMessage().contains("expected 2"), e.getMessage());
+    }
+
     @Test
     void largeWorkSplitOverThreadsMatchesOneThread() {
         // big enough that both phases split over threads (by rows, batch and direction)
