@@ -8,7 +8,7 @@ the input (input.npy, or input.csv for a single unbatched sequence) in a temp
 dir, run
 
     <cli> run --weights model.safetensors --input input.npy|input.csv --out OUTDIR
-          [--seq-first] [--h0 h0.npy --c0 c0.npy] [--prefix P]
+          [--seq-first] [--h0 h0.npy --c0 c0.npy] [--prefix P] [--lengths L,...]
 
 then compare OUTDIR/{output,h_n,c_n,head}.npy with PyTorch elementwise:
 float32 |d| <= 1e-5*max(1,|expected|), float64 |d| <= 1e-10*max(1,|expected|),
@@ -78,6 +78,10 @@ def draw_config(rng):
     c["pass_prefix"] = rng.random() < 0.3
     c["input_scale"] = rng.choice([1.0, 1.0, 1.0, 0.1, 3.0])
     c["torch_seed"] = rng.getrandbits(62)
+    # sequences of different lengths (packed in PyTorch, --lengths for lstm4j), for batched layouts
+    want_lengths = rng.random() < 0.35
+    lengths = [rng.randint(1, c["T"]) for _ in range(c["B"])]
+    c["lengths"] = lengths if want_lengths and c["layout"] != "unbatched" else None
     return c
 
 
@@ -94,6 +98,8 @@ def summary(c):
         "head" if c["head"] else "nohead",
         c["prefix"] + ("(given)" if c["pass_prefix"] else "(inferred)"),
     ]
+    if c["lengths"]:
+        parts.append("lengths=" + ",".join(str(n) for n in c["lengths"]))
     return " ".join(parts)
 
 
@@ -131,10 +137,16 @@ def build_expected(c):
         h0 = torch.randn(hs, dtype=dt)
         c0 = torch.randn(cs, dtype=dt)
     with torch.no_grad():
+        inp = x
+        if c["lengths"]:
+            inp = nn.utils.rnn.pack_padded_sequence(x, torch.tensor(c["lengths"]), batch_first=(c["layout"] == "batch_first"),
+                                                    enforce_sorted=False)
         if c["state"]:
-            out, (hn, cn) = lstm(x, (h0, c0))
+            out, (hn, cn) = lstm(inp, (h0, c0))
         else:
-            out, (hn, cn) = lstm(x)
+            out, (hn, cn) = lstm(inp)
+        if c["lengths"]:
+            out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=(c["layout"] == "batch_first"), total_length=c["T"])
         y = head(out) if head is not None else None
     tensors = {}
     for k, v in lstm.state_dict().items():
@@ -222,6 +234,8 @@ def run_one(k, c, cli, root, timeout, verbose, convert=True):
         cmd += ["--h0", files["h0"], "--c0", files["c0"]]
     if c["pass_prefix"]:
         cmd += ["--prefix", c["prefix"]]
+    if c["lengths"]:
+        cmd += ["--lengths", ",".join(str(n) for n in c["lengths"])]
     with open(os.path.join(work, "command.txt"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     t0 = time.time()
