@@ -492,14 +492,22 @@ public final class FastLstm implements LstmEngine {
         } else {
             Arrays.fill(h, b0 * hh, (b0 + bn) * hh, 0f);
         }
+        boolean fused = bn >= FUSED_MIN_ROWS;  // as in recurrence
+        PackedMatrix wCat = fused ? cell.concatenated(kernels) : null;
         int tb0 = 0;
         for (int n = 0; n < steps; n++) {
             int t = dir == 0 ? n : steps - 1 - n;
-            if (n % block == 0) {
-                tb0 = projectBlock(ws, cell, dir, b0, bn, in, n, t);
+            int zRow, yRow = t * yStep + b0 * ldY + dir * hh;
+            if (fused) {
+                zRow = b0 * nPad;
+                kernels.gemm2(in, (t * batch + b0) * cell.in, cell.in, cell.in, h, b0 * hh, hh, bn, wCat, cell.bias, gx, zRow, nPad);
+            } else {
+                if (n % block == 0) {
+                    tb0 = projectBlock(ws, cell, dir, b0, bn, in, n, t);
+                }
+                zRow = ((t - tb0) * batch + b0) * nPad;
+                kernels.gemm(h, b0 * hh, hh, bn, cell.wHh, null, gx, zRow, nPad, true);
             }
-            int zRow = ((t - tb0) * batch + b0) * nPad, yRow = t * yStep + b0 * ldY + dir * hh;
-            kernels.gemm(h, b0 * hh, hh, bn, cell.wHh, null, gx, zRow, nPad, true);
             for (int r = 0; r < bn; r++) {
                 if (t < lengths[b0 + r]) {
                     gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, cell.wHr == null ? h : ws.hid[dir], (b0 + r) * (cell.wHr == null ? hh : hs),
