@@ -268,21 +268,39 @@ abstract class KernelContractTest {
         return cases.stream();
     }
 
+    /** One configuration's model and inputs, drawn from a seed; h0 and c0 are zeros without an initial state. */
+    record Case(LstmConfig config, List<CellWeights> cells, Tensor x, Tensor h0, Tensor c0, SplittableRandom rnd) {
+        static Case draw(long seed, int in, int hidden, int layers, boolean bidir, int proj, boolean bias, int batch, int steps,
+                         boolean state) {
+            LstmConfig config = new LstmConfig(in, hidden, layers, bidir, proj, bias);
+            SplittableRandom rnd = new SplittableRandom(seed);
+            List<CellWeights> cells = randomCells(config, rnd);
+            int ld = layers * config.directions(), hh = config.outputHiddenSize();
+            Tensor x = tensor(rnd, 2f, batch, steps, in);
+            Tensor h0 = state ? tensor(rnd, 1f, ld, batch, hh) : Tensor.zeros(DType.F32, ld, batch, hh);
+            Tensor c0 = state ? tensor(rnd, 1f, ld, batch, hidden) : Tensor.zeros(DType.F32, ld, batch, hidden);
+            return new Case(config, cells, x, h0, c0, rnd);
+        }
+
+        /** 2e-7 per term of the longest reduction, as in the class comment. */
+        Tolerance tolerance() {
+            int reduction = Math.max(config.inputSize(), config.outputSize()) + config.outputHiddenSize()
+                    + (config.projSize() > 0 ? config.hiddenSize() : 0);
+            return new Tolerance(2e-7 * reduction);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("configurations")
     void fastPathMatchesReference(String name, int in, int hidden, int layers, boolean bidir, int proj, boolean bias, int batch,
                                   int steps, boolean state) {
         long seed = 0x5EED_1000L + name.hashCode();
-        LstmConfig config = new LstmConfig(in, hidden, layers, bidir, proj, bias);
-        SplittableRandom rnd = new SplittableRandom(seed);
-        List<CellWeights> cells = randomCells(config, rnd);
-        int ld = layers * config.directions();
-        Tensor x = tensor(rnd, 2f, batch, steps, in);
-        Tensor h0 = state ? tensor(rnd, 1f, ld, batch, config.outputHiddenSize()) : Tensor.zeros(DType.F32, ld, batch, config.outputHiddenSize());
-        Tensor c0 = state ? tensor(rnd, 1f, ld, batch, hidden) : Tensor.zeros(DType.F32, ld, batch, hidden);
+        Case k = Case.draw(seed, in, hidden, layers, bidir, proj, bias, batch, steps, state);
+        LstmConfig config = k.config;
+        List<CellWeights> cells = k.cells;
+        Tensor x = k.x, h0 = k.h0, c0 = k.c0;
         LstmOutput expected = new ReferenceLstm(config, cells, Precision.F32).forward(x, h0, c0);
-        int reduction = Math.max(in, config.outputSize()) + config.outputHiddenSize() + (proj > 0 ? hidden : 0);
-        Tolerance tol = new Tolerance(2e-7 * reduction);
+        Tolerance tol = k.tolerance();
         // threads 1 and 2 with the usual blocks of input projections (all steps at these sizes), then blocks of
         // one step and of uneven steps
         long[][] runs = {{1, Long.MAX_VALUE}, {2, Long.MAX_VALUE}, {1, 1}, {2, 1}, {2, 3L * batch * 4 * hidden + 1}};
@@ -305,13 +323,10 @@ abstract class KernelContractTest {
     void packedSequencesMatchReference(String name, int in, int hidden, int layers, boolean bidir, int proj, boolean bias, int batch,
                                        int steps, boolean state) {
         long seed = 0x5EED_1100L + name.hashCode();
-        LstmConfig config = new LstmConfig(in, hidden, layers, bidir, proj, bias);
-        SplittableRandom rnd = new SplittableRandom(seed);
-        List<CellWeights> cells = randomCells(config, rnd);
-        int ld = layers * config.directions();
-        Tensor x = tensor(rnd, 2f, batch, steps, in);
-        Tensor h0 = state ? tensor(rnd, 1f, ld, batch, config.outputHiddenSize()) : Tensor.zeros(DType.F32, ld, batch, config.outputHiddenSize());
-        Tensor c0 = state ? tensor(rnd, 1f, ld, batch, hidden) : Tensor.zeros(DType.F32, ld, batch, hidden);
+        Case k = Case.draw(seed, in, hidden, layers, bidir, proj, bias, batch, steps, state);
+        LstmConfig config = k.config;
+        Tensor x = k.x, h0 = k.h0, c0 = k.c0;
+        SplittableRandom rnd = k.rnd;
         int[] lengths = new int[batch];
         for (int b = 0; b < batch; b++) {
             lengths[b] = 1 + rnd.nextInt(steps);
@@ -320,11 +335,10 @@ abstract class KernelContractTest {
         if (batch > 1) {
             lengths[batch - 1] = 1;
         }
-        LstmOutput expected = new ReferenceLstm(config, cells, Precision.F32).forward(x, h0, c0, lengths, null);
-        int reduction = Math.max(in, config.outputSize()) + config.outputHiddenSize() + (proj > 0 ? hidden : 0);
-        Tolerance tol = new Tolerance(2e-7 * reduction);
+        LstmOutput expected = new ReferenceLstm(config, k.cells, Precision.F32).forward(x, h0, c0, lengths, null);
+        Tolerance tol = k.tolerance();
         for (long[] run : new long[][] {{1, Long.MAX_VALUE}, {2, Long.MAX_VALUE}, {2, 1}}) {
-            FastLstm fast = new FastLstm(config, cells, kernels(), (int) run[0], run[1]);
+            FastLstm fast = new FastLstm(config, k.cells, kernels(), (int) run[0], run[1]);
             LstmOutput actual = fast.forwardPacked(x, state ? h0 : null, state ? c0 : null, lengths);
             String label = name + " " + fast + " blockFloats=" + run[1] + " lengths " + java.util.Arrays.toString(lengths) + " (seed " + seed + ")";
             check(label + " output", tol, expected.output(), actual.output());
