@@ -44,6 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from safetensors_io import write_safetensors  # noqa: E402
 from convert_check import check_convert  # noqa: E402
+from lstm_records import keyed_state_dict  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_CLI = os.path.join(REPO, "bin", "lstm4j")
@@ -148,12 +149,7 @@ def build_expected(c):
         if c["lengths"]:
             out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=(c["layout"] == "batch_first"), total_length=c["T"])
         y = head(out) if head is not None else None
-    tensors = {}
-    for k, v in lstm.state_dict().items():
-        tensors[c["prefix"] + k] = v
-    if head is not None:
-        for k, v in head.state_dict().items():
-            tensors[HEAD_PREFIX + k] = v
+    tensors = keyed_state_dict(c["prefix"], lstm, HEAD_PREFIX, head)
     expected = {"output": out.numpy(), "h_n": hn.numpy(), "c_n": cn.numpy()}
     if y is not None:
         expected["head"] = y.numpy()

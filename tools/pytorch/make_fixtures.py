@@ -26,6 +26,7 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
+from lstm_records import keyed_state_dict, recorded_arrays  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = os.path.join(REPO, "core", "src", "test", "resources", "fixtures")
@@ -184,24 +185,8 @@ def build_and_run(c):
             out, (hn, cn) = model(x)
         y = head(out) if head is not None else None
 
-    tensors = collections.OrderedDict()
-    for k, v in model.state_dict().items():
-        tensors[c["prefix"] + k] = v
-    if head is not None:
-        for k, v in head.state_dict().items():
-            tensors[c["head_prefix"] + k] = v
-
-    arrays = collections.OrderedDict()
-    arrays["input"] = x
-    if c["state"]:
-        arrays["h0"] = h0
-        arrays["c0"] = c0
-    arrays["output"] = out
-    arrays["h_n"] = hn
-    arrays["c_n"] = cn
-    if y is not None:
-        arrays["head"] = y
-    return model, head, tensors, arrays
+    tensors = keyed_state_dict(c["prefix"], model, c["head_prefix"], head)
+    return model, head, tensors, recorded_arrays(x, h0, c0, out, hn, cn, y)
 
 
 def case_json(c):
@@ -309,11 +294,7 @@ def write_demo(outdir):
     with torch.no_grad():
         out, (hn, cn) = lstm(x)
         y = fc(out)
-    tensors = collections.OrderedDict()
-    for k, v in lstm.state_dict().items():
-        tensors["lstm." + k] = v
-    for k, v in fc.state_dict().items():
-        tensors["fc." + k] = v
+    tensors = keyed_state_dict("lstm.", lstm, "fc.", fc)
     wipe(outdir, marker="case.json")
     os.makedirs(outdir)
     write_safetensors(os.path.join(outdir, "model.safetensors"), tensors, "F32",

@@ -32,6 +32,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from safetensors_io import write_safetensors  # noqa: E402
+from lstm_records import keyed_state_dict, recorded_arrays  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = os.path.join(REPO, "core", "src", "test", "resources", "packed-fixtures")
@@ -104,19 +105,8 @@ def build_and_run(c):
         y = head(out) if head is not None else None
     check_against_unpacked(c, model, x, h0, c0, out, hn, cn)
 
-    tensors = collections.OrderedDict((c["prefix"] + k, v) for k, v in model.state_dict().items())
-    if head is not None:
-        tensors.update((c["head_prefix"] + k, v) for k, v in head.state_dict().items())
-    arrays = collections.OrderedDict(input=x, lengths=lengths)
-    if c["state"]:
-        arrays["h0"] = h0
-        arrays["c0"] = c0
-    arrays["output"] = out
-    arrays["h_n"] = hn
-    arrays["c_n"] = cn
-    if y is not None:
-        arrays["head"] = y
-    return tensors, arrays
+    tensors = keyed_state_dict(c["prefix"], model, c["head_prefix"], head)
+    return tensors, recorded_arrays(x, h0, c0, out, hn, cn, y, lengths=lengths)
 
 
 def check_against_unpacked(c, model, x, h0, c0, out, hn, cn):

@@ -32,6 +32,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from safetensors_io import write_safetensors  # noqa: E402
+from lstm_records import keyed_state_dict  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = os.path.join(REPO, "core", "src", "test", "resources", "trace-fixtures")
@@ -114,7 +115,7 @@ def run_case(c):
     # the equations above are nn.LSTM: same output, h_n and c_n
     for name, mine, theirs in [("output", layer_in, out), ("h_n", my_hn, hn), ("c_n", my_cn, cn)]:
         assert torch.allclose(mine, theirs, rtol=0, atol=2e-6), (c["name"], name, (mine - theirs).abs().max())
-    tensors = collections.OrderedDict(("lstm." + k, v) for k, v in model.state_dict().items())
+    tensors = keyed_state_dict("lstm.", model)
     arrays = collections.OrderedDict(input=x)
     if c["state"]:
         arrays["h0"], arrays["c0"] = h0, c0
