@@ -1,5 +1,7 @@
 package dev.lstm4j;
 
+import dev.lstm4j.internal.Validate;
+
 /**
  * The weights of one layer and direction, in PyTorch's layout. Gate row blocks are in the order i, f, g, o.
  *

@@ -1,5 +1,7 @@
 package dev.lstm4j;
 
+import dev.lstm4j.internal.Validate;
+
 /**
  * An {@code nn.Linear} layer: {@code y = W h + b}, applied to the last dimension of its input.
  *

@@ -1,6 +1,8 @@
 package dev.lstm4j;
 
-import dev.lstm4j.kernel.FastLstm;
+import dev.lstm4j.internal.LstmEngine;
+import dev.lstm4j.internal.Validate;
+import dev.lstm4j.internal.kernel.FastLstm;
 import dev.lstm4j.reference.ReferenceLstm;
 import dev.lstm4j.reference.StepObserver;
 

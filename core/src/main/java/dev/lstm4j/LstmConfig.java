@@ -1,5 +1,7 @@
 package dev.lstm4j;
 
+import dev.lstm4j.internal.Validate;
+
 /**
  * The architecture of an {@code nn.LSTM}, as its constructor takes it.
  *

@@ -1,12 +1,13 @@
 package dev.lstm4j;
 
+import dev.lstm4j.internal.Validate;
 import dev.lstm4j.reference.StepObserver;
 
 import java.util.List;
 
 /**
  * An LSTM with an optional {@code nn.Linear} head applied to every step of its output, as loaded from a
- * weights file by {@link dev.lstm4j.io.ModelLoader}.
+ * weights file by {@link dev.lstm4j.internal.io.ModelLoader}.
  *
  * @param lstm        the LSTM
  * @param head        the head, or null

@@ -1,5 +1,7 @@
 package dev.lstm4j;
 
+import dev.lstm4j.internal.Validate;
+
 /**
  * Hidden and cell state: h is the short-term memory, c the long-term memory.
  *

@@ -1,8 +1,8 @@
 package dev.lstm4j;
 
-import dev.lstm4j.io.Json;
-import dev.lstm4j.io.ModelLoader;
-import dev.lstm4j.io.Npy;
+import dev.lstm4j.internal.io.Json;
+import dev.lstm4j.internal.io.ModelLoader;
+import dev.lstm4j.internal.io.Npy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

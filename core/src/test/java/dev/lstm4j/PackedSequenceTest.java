@@ -1,8 +1,8 @@
 package dev.lstm4j;
 
-import dev.lstm4j.io.Json;
-import dev.lstm4j.io.ModelLoader;
-import dev.lstm4j.io.Npy;
+import dev.lstm4j.internal.io.Json;
+import dev.lstm4j.internal.io.ModelLoader;
+import dev.lstm4j.internal.io.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -85,7 +85,7 @@ class PackedSequenceTest {
         Case c = Case.load(name);
         LstmModel model = c.model().withEngine(engine);
         if (engine == EngineChoice.FAST && model.lstm().precision() == dev.lstm4j.Precision.F32) {
-            assertTrue(model.lstm().engine() instanceof dev.lstm4j.kernel.FastLstm, name + ": expected the fast path");
+            assertTrue(model.lstm().engine() instanceof dev.lstm4j.internal.kernel.FastLstm, name + ": expected the fast path");
         }
         LstmModel.Result r = model.forward(c.input(), c.layout(), c.initial(), c.lengths(), null);
         Tolerance tol = Tolerance.of(c.model().lstm().precision());

@@ -1,6 +1,6 @@
 package dev.lstm4j;
 
-import dev.lstm4j.io.ModelLoader;
+import dev.lstm4j.internal.io.ModelLoader;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 

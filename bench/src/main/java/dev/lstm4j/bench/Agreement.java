@@ -10,8 +10,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.lstm4j.LstmModel;
-import dev.lstm4j.kernel.FastLstm;
-import dev.lstm4j.kernel.Kernels;
+import dev.lstm4j.internal.kernel.FastLstm;
+import dev.lstm4j.internal.kernel.Kernels;
 
 import java.nio.FloatBuffer;
 import java.util.Locale;

@@ -1,8 +1,8 @@
 package dev.lstm4j.bench;
 
 import dev.lstm4j.LstmModel;
-import dev.lstm4j.kernel.FastLstm;
-import dev.lstm4j.kernel.Kernels;
+import dev.lstm4j.internal.kernel.FastLstm;
+import dev.lstm4j.internal.kernel.Kernels;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -1,9 +1,9 @@
 package dev.lstm4j.bench;
 
 import dev.lstm4j.LstmModel;
-import dev.lstm4j.kernel.FastLstm;
-import dev.lstm4j.kernel.Kernels;
-import dev.lstm4j.kernel.LstmKernels;
+import dev.lstm4j.internal.kernel.FastLstm;
+import dev.lstm4j.internal.kernel.Kernels;
+import dev.lstm4j.internal.kernel.LstmKernels;
 
 import java.util.Locale;
 import java.util.SplittableRandom;

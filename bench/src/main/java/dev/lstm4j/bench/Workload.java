@@ -3,8 +3,8 @@ package dev.lstm4j.bench;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.io.ModelLoader;
-import dev.lstm4j.io.Npy;
+import dev.lstm4j.internal.io.ModelLoader;
+import dev.lstm4j.internal.io.Npy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,9 +2,9 @@ package dev.lstm4j.cli;
 
 import dev.lstm4j.Lstm4jException;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.io.Safetensors;
-import dev.lstm4j.io.StateDict;
-import dev.lstm4j.io.WeightsFiles;
+import dev.lstm4j.internal.io.Safetensors;
+import dev.lstm4j.StateDict;
+import dev.lstm4j.internal.io.WeightsFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -6,8 +6,8 @@ import dev.lstm4j.InputException;
 import dev.lstm4j.Layout;
 import dev.lstm4j.LstmState;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.io.Csv;
-import dev.lstm4j.io.Npy;
+import dev.lstm4j.internal.io.Csv;
+import dev.lstm4j.internal.io.Npy;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;

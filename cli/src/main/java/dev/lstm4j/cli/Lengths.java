@@ -2,7 +2,7 @@ package dev.lstm4j.cli;
 
 import dev.lstm4j.InputException;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.io.Npy;
+import dev.lstm4j.internal.io.Npy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.lstm4j.cli;
 
 import dev.lstm4j.LstmModel;
-import dev.lstm4j.io.ModelLoader;
-import dev.lstm4j.io.StateDict;
-import dev.lstm4j.io.WeightsFiles;
+import dev.lstm4j.internal.io.ModelLoader;
+import dev.lstm4j.StateDict;
+import dev.lstm4j.internal.io.WeightsFiles;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;

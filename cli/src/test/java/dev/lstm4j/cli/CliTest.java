@@ -3,8 +3,8 @@ package dev.lstm4j.cli;
 import dev.lstm4j.DType;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.Tolerance;
-import dev.lstm4j.io.Npy;
-import dev.lstm4j.io.Safetensors;
+import dev.lstm4j.internal.io.Npy;
+import dev.lstm4j.internal.io.Safetensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -111,7 +111,7 @@ class CliTest {
     void inspectJsonIsMachineReadable() {
         Run r = cli("inspect", "--weights", fx("lstmcell", "model.safetensors").toString(), "--json");
         assertEquals(0, r.exit(), r.err());
-        Map<?, ?> o = (Map<?, ?>) dev.lstm4j.io.Json.parse(r.out());
+        Map<?, ?> o = (Map<?, ?>) dev.lstm4j.internal.io.Json.parse(r.out());
         Map<?, ?> lstm = (Map<?, ?>) o.get("lstm");
         assertEquals("LSTMCell", lstm.get("kind"));
         assertEquals("cell.", lstm.get("prefix"));

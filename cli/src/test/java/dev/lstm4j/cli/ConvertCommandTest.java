@@ -1,9 +1,9 @@
 package dev.lstm4j.cli;
 
 import dev.lstm4j.Tensor;
-import dev.lstm4j.io.Safetensors;
-import dev.lstm4j.io.StateDict;
-import dev.lstm4j.io.WeightsFiles;
+import dev.lstm4j.internal.io.Safetensors;
+import dev.lstm4j.StateDict;
+import dev.lstm4j.internal.io.WeightsFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,7 +2,7 @@ package dev.lstm4j.cli;
 
 import dev.lstm4j.Tensor;
 import dev.lstm4j.Tolerance;
-import dev.lstm4j.io.Npy;
+import dev.lstm4j.internal.io.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

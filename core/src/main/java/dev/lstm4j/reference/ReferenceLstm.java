@@ -2,7 +2,7 @@ package dev.lstm4j.reference;
 
 import dev.lstm4j.CellWeights;
 import dev.lstm4j.LstmConfig;
-import dev.lstm4j.LstmEngine;
+import dev.lstm4j.internal.LstmEngine;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.Precision;
 import dev.lstm4j.Tensor;

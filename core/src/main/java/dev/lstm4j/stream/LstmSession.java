@@ -9,7 +9,7 @@ import dev.lstm4j.LstmOutput;
 import dev.lstm4j.LstmState;
 import dev.lstm4j.Precision;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.Validate;
+import dev.lstm4j.internal.Validate;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;

@@ -8,7 +8,7 @@ import dev.lstm4j.LstmOutput;
 import dev.lstm4j.LstmState;
 import dev.lstm4j.Precision;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.Validate;
+import dev.lstm4j.internal.Validate;
 import dev.lstm4j.reference.Gate;
 import dev.lstm4j.reference.StepObserver;
 import dev.lstm4j.reference.StepValues;

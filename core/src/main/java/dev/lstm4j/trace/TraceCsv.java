@@ -1,7 +1,7 @@
 package dev.lstm4j.trace;
 
 import dev.lstm4j.Precision;
-import dev.lstm4j.io.Csv;
+import dev.lstm4j.internal.io.Csv;
 import dev.lstm4j.reference.StepValues;
 
 import java.io.IOException;

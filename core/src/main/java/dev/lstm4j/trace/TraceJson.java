@@ -3,7 +3,7 @@ package dev.lstm4j.trace;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.Precision;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.io.Json;
+import dev.lstm4j.internal.io.Json;
 import dev.lstm4j.reference.Gate;
 import dev.lstm4j.reference.StepValues;
 

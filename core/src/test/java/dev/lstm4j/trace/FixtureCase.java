@@ -6,9 +6,9 @@ import dev.lstm4j.Layout;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.LstmState;
 import dev.lstm4j.Tensor;
-import dev.lstm4j.io.Json;
-import dev.lstm4j.io.ModelLoader;
-import dev.lstm4j.io.Npy;
+import dev.lstm4j.internal.io.Json;
+import dev.lstm4j.internal.io.ModelLoader;
+import dev.lstm4j.internal.io.Npy;
 
 import java.net.URL;
 import java.nio.file.Files;

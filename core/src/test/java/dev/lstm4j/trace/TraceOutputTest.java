@@ -1,6 +1,6 @@
 package dev.lstm4j.trace;
 
-import dev.lstm4j.io.Json;
+import dev.lstm4j.internal.io.Json;
 import dev.lstm4j.reference.StepValues;
 import org.junit.jupiter.api.Test;
 

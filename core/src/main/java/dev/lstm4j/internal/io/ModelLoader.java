@@ -1,0 +1,302 @@
+package dev.lstm4j.internal.io;
+
+import dev.lstm4j.StateDict;
+import dev.lstm4j.CellWeights;
+import dev.lstm4j.Linear;
+import dev.lstm4j.Lstm;
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.LstmModel;
+import dev.lstm4j.ModelException;
+import dev.lstm4j.Tensor;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Builds an {@link LstmModel} from a state dict: finds the LSTM's key prefix, infers its architecture from
+ * key names and shapes, checks every tensor, and finds a Linear head next to it.
+ */
+public final class ModelLoader {
+    private static final Pattern LSTM_KEY = Pattern.compile("(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\\d+)(_reverse)?");
+    private static final Pattern CELL_KEY = Pattern.compile("(weight_ih|weight_hh|bias_ih|bias_hh)");
+
+    private ModelLoader() {
+    }
+
+    /**
+     * How to find the model in a file.
+     *
+     * @param prefix     the LSTM's key prefix ("lstm." or "lstm"), or null to find it
+     * @param headPrefix the head's key prefix ("fc."), or null to find it
+     * @param noHead     true to use no head even if one is found
+     */
+    public record Options(String prefix, String headPrefix, boolean noHead) {
+        public static final Options DEFAULT = new Options(null, null, false);
+    }
+
+    /** Reads a weights file and builds the model. */
+    public static LstmModel load(Path file, Options options) {
+        return fromStateDict(WeightsFiles.read(file), options);
+    }
+
+    /** What a state dict holds, for {@code inspect}: the LSTM found, or why none could be built. */
+    public static LstmModel fromStateDict(StateDict sd, Options options) {
+        String where = sd.sourceName() + ": ";
+        Map<String, Tensor> all = sd.tensors();
+        String prefix = options.prefix() == null ? findPrefix(sd) : normalise(options.prefix());
+        boolean cell = !all.containsKey(prefix + "weight_ih_l0") && all.containsKey(prefix + "weight_ih");
+        Set<String> used = new LinkedHashSet<>();
+        Lstm lstm;
+        try {
+            lstm = cell ? cellLstm(sd, prefix, used) : stackedLstm(sd, prefix, used);
+        } catch (ModelException e) {
+            throw new ModelException(e.getMessage().startsWith(where) ? e.getMessage() : where + e.getMessage());
+        }
+        Linear head = null;
+        String headPrefix = null;
+        if (!options.noHead()) {
+            headPrefix = options.headPrefix() == null ? findHead(sd, prefix, lstm.config().outputSize())
+                    : normalise(options.headPrefix());
+            if (headPrefix != null) {
+                Tensor w = all.get(headPrefix + "weight");
+                if (w == null) {
+                    throw new ModelException(where + "no head tensor " + headPrefix + "weight; heads in the file: "
+                            + describeCandidates(headCandidates(sd, prefix, -1)));
+                }
+                head = new Linear(w, all.get(headPrefix + "bias"));
+                used.add(headPrefix + "weight");
+                if (all.containsKey(headPrefix + "bias")) {
+                    used.add(headPrefix + "bias");
+                }
+            }
+        }
+        List<String> ignored = new ArrayList<>();
+        for (String k : all.keySet()) {
+            if (!used.contains(k)) {
+                ignored.add(k);
+            }
+        }
+        try {
+            return new LstmModel(lstm, head, prefix, headPrefix, cell, ignored);
+        } catch (ModelException e) {
+            throw new ModelException(where + e.getMessage());
+        }
+    }
+
+    /** "lstm" and "lstm." both name the prefix "lstm."; "" means none. */
+    private static String normalise(String p) {
+        if (p.isEmpty() || p.endsWith(".")) {
+            return p;
+        }
+        return p + ".";
+    }
+
+    /** The one prefix under which nn.LSTM or nn.LSTMCell weights stand. */
+    static String findPrefix(StateDict sd) {
+        Set<String> found = candidatePrefixes(sd);
+        String where = sd.sourceName() + ": ";
+        if (found.isEmpty()) {
+            throw new ModelException(where + "no LSTM weights found: expected keys like 'lstm.weight_ih_l0' (nn.LSTM) or"
+                    + " 'cell.weight_ih' (nn.LSTMCell); the file has " + sd.tensors().size() + " tensors"
+                    + (sd.tensors().isEmpty() ? "" : ": " + abbreviate(sd.tensors().keySet())));
+        }
+        if (found.size() > 1) {
+            throw new ModelException(where + "several LSTMs in the file, under prefixes " + quoted(found)
+                    + "; choose one with --prefix (library: ModelLoader.Options.prefix)");
+        }
+        return found.iterator().next();
+    }
+
+    private static Lstm stackedLstm(StateDict sd, String prefix, Set<String> used) {
+        Map<String, Tensor> all = sd.tensors();
+        Tensor ih0 = all.get(prefix + "weight_ih_l0");
+        if (ih0 == null) {
+            throw new ModelException("no tensor " + prefix + "weight_ih_l0; LSTM prefixes in the file: " + quoted(candidatePrefixes(sd)));
+        }
+        if (ih0.rank() != 2 || ih0.size(0) % 4 != 0 || ih0.size(0) == 0) {
+            throw new ModelException(prefix + "weight_ih_l0: expected shape (4*hidden, input), file has " + Tensor.shapeString(ih0.shape())
+                    + (ih0.rank() == 2 && ih0.size(0) % 3 == 0 ? " (3*hidden rows: a GRU, not an LSTM?)" : ""));
+        }
+        int hidden = ih0.size(0) / 4;
+        int input = ih0.size(1);
+        // every key directly under the prefix must be an LSTM parameter
+        int layers = 0;
+        int proj = 0;
+        boolean reverse = false;
+        boolean bias = false;
+        for (String k : all.keySet()) {
+            if (!k.startsWith(prefix)) {
+                continue;
+            }
+            String rest = k.substring(prefix.length());
+            if (rest.contains(".")) {
+                continue; // a sub-module, not this LSTM's own parameter
+            }
+            Matcher m = LSTM_KEY.matcher(rest);
+            if (!m.matches()) {
+                throw new ModelException(k + ": unexpected tensor among the LSTM's; nn.LSTM has only weight_ih/weight_hh/bias_ih/bias_hh/"
+                        + "weight_hr _l{k}[_reverse]. Remove it, or choose another --prefix");
+            }
+            // layers and directions come from weight_ih alone, so a stray key is reported as stray, not as a layer
+            if (m.group(1).equals("weight_ih")) {
+                layers = Math.max(layers, Integer.parseInt(m.group(2)) + 1);
+                reverse |= m.group(3) != null;
+            }
+            bias |= m.group(1).startsWith("bias");
+            if (m.group(1).equals("weight_hr") && proj == 0 && all.get(k).rank() >= 1) {
+                proj = all.get(k).size(0);
+            }
+        }
+        LstmConfig config = new LstmConfig(input, hidden, layers, reverse, proj, bias);
+        // expected keys, in PyTorch's order
+        List<String> missing = new ArrayList<>();
+        List<CellWeights> cells = new ArrayList<>();
+        Set<String> expected = new LinkedHashSet<>();
+        for (int l = 0; l < layers; l++) {
+            for (int d = 0; d < config.directions(); d++) {
+                String s = LstmConfig.suffix(l, d);
+                Tensor[] t = new Tensor[5];
+                String[] names = {"weight_ih_", "weight_hh_", "bias_ih_", "bias_hh_", "weight_hr_"};
+                for (int j = 0; j < 5; j++) {
+                    if ((j == 2 || j == 3) && !bias || j == 4 && proj == 0) {
+                        continue;
+                    }
+                    String key = prefix + names[j] + s;
+                    expected.add(key);
+                    t[j] = all.get(key);
+                    if (t[j] == null) {
+                        missing.add(key);
+                    }
+                }
+                if (missing.isEmpty()) {
+                    cells.add(new CellWeights(t[0], t[1], t[2], t[3], t[4]));
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new ModelException("missing LSTM tensors " + missing + " for " + config + "; was the file saved from the whole model?");
+        }
+        List<String> extra = new ArrayList<>();
+        for (String k : all.keySet()) {
+            if (k.startsWith(prefix) && !k.substring(prefix.length()).contains(".") && !expected.contains(k)) {
+                extra.add(k);
+            }
+        }
+        if (!extra.isEmpty()) {
+            throw new ModelException("stray LSTM tensors " + extra + " do not fit " + config
+                    + " (layers and directions inferred from the " + prefix + "weight_ih_* keys)");
+        }
+        Lstm.validate(config, cells, prefix);
+        used.addAll(expected);
+        return new Lstm(config, cells);
+    }
+
+    private static Lstm cellLstm(StateDict sd, String prefix, Set<String> used) {
+        Map<String, Tensor> all = sd.tensors();
+        for (String k : all.keySet()) {
+            if (k.startsWith(prefix) && !k.substring(prefix.length()).contains(".")
+                    && !CELL_KEY.matcher(k.substring(prefix.length())).matches()) {
+                throw new ModelException(k + ": unexpected tensor among the LSTMCell's (weight_ih, weight_hh, bias_ih, bias_hh)");
+            }
+        }
+        Tensor ih = all.get(prefix + "weight_ih");
+        Tensor hh = all.get(prefix + "weight_hh");
+        if (ih.rank() != 2 || ih.size(0) % 4 != 0 || ih.size(0) == 0) {
+            throw new ModelException(prefix + "weight_ih: expected shape (4*hidden, input), file has " + Tensor.shapeString(ih.shape()));
+        }
+        Tensor bih = all.get(prefix + "bias_ih");
+        Tensor bhh = all.get(prefix + "bias_hh");
+        if ((bih == null) != (bhh == null)) {
+            throw new ModelException("missing " + prefix + (bih == null ? "bias_ih" : "bias_hh") + ": an LSTMCell has both biases or neither");
+        }
+        LstmConfig config = new LstmConfig(ih.size(1), ih.size(0) / 4, 1, false, 0, bih != null);
+        List<CellWeights> cells = List.of(new CellWeights(ih, hh, bih, bhh, null));
+        // report the cell's own names, not the _l0 names of the stacked LSTM
+        try {
+            Lstm.validate(config, cells, prefix);
+        } catch (ModelException e) {
+            throw new ModelException(e.getMessage().replace("_l0", ""));
+        }
+        used.add(prefix + "weight_ih");
+        used.add(prefix + "weight_hh");
+        if (bih != null) {
+            used.add(prefix + "bias_ih");
+            used.add(prefix + "bias_hh");
+        }
+        return new Lstm(config, cells);
+    }
+
+    /** Prefixes P with {@code P + "weight_ih_l0"} (nn.LSTM), or {@code P + "weight_ih"} and {@code P + "weight_hh"} (nn.LSTMCell). */
+    private static Set<String> candidatePrefixes(StateDict sd) {
+        Set<String> found = new TreeSet<>();
+        for (String k : sd.tensors().keySet()) {
+            if (k.endsWith("weight_ih_l0")) {
+                found.add(k.substring(0, k.length() - "weight_ih_l0".length()));
+            } else if (k.endsWith("weight_ih") && sd.tensors().containsKey(k.substring(0, k.length() - 2) + "hh")) {
+                found.add(k.substring(0, k.length() - "weight_ih".length()));
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Prefixes {@code P} with a 2-D {@code P + "weight"} outside the LSTM whose in_features is {@code inFeatures}
+     * (any when negative), with a 1-D {@code P + "bias"} of matching size or no bias.
+     */
+    static List<String> headCandidates(StateDict sd, String lstmPrefix, int inFeatures) {
+        List<String> found = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : sd.tensors().entrySet()) {
+            String k = e.getKey();
+            if (!k.endsWith("weight") || (k.startsWith(lstmPrefix) && !k.substring(lstmPrefix.length()).contains("."))) {
+                continue;
+            }
+            String p = k.substring(0, k.length() - "weight".length());
+            if (!(p.isEmpty() || p.endsWith("."))) {
+                continue;
+            }
+            Tensor w = e.getValue();
+            Tensor b = sd.tensors().get(p + "bias");
+            if (w.rank() == 2 && (inFeatures < 0 || w.size(1) == inFeatures)
+                    && (b == null || b.rank() == 1 && b.size(0) == w.size(0))) {
+                found.add(p);
+            }
+        }
+        return found;
+    }
+
+    private static String findHead(StateDict sd, String lstmPrefix, int inFeatures) {
+        List<String> found = headCandidates(sd, lstmPrefix, inFeatures);
+        if (found.size() > 1) {
+            throw new ModelException(sd.sourceName() + ": several Linear heads could follow the LSTM: " + quoted(found)
+                    + "; choose one with --head PREFIX, or --no-head");
+        }
+        return found.isEmpty() ? null : found.get(0);
+    }
+
+    private static String describeCandidates(List<String> c) {
+        return c.isEmpty() ? "none" : quoted(c);
+    }
+
+    private static String quoted(java.util.Collection<String> c) {
+        StringBuilder b = new StringBuilder();
+        for (String s : c) {
+            if (b.length() > 0) {
+                b.append(", ");
+            }
+            b.append('\'').append(s).append('\'');
+        }
+        return b.toString();
+    }
+
+    private static String abbreviate(Set<String> keys) {
+        List<String> l = new ArrayList<>(keys);
+        return l.size() <= 8 ? String.join(", ", l) : String.join(", ", l.subList(0, 8)) + ", … (" + (l.size() - 8) + " more)";
+    }
+}

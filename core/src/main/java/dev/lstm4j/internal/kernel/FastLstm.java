@@ -1,0 +1,1048 @@
+package dev.lstm4j.internal.kernel;
+
+import dev.lstm4j.CellWeights;
+import dev.lstm4j.InputException;
+import dev.lstm4j.Lstm;
+import dev.lstm4j.LstmConfig;
+import dev.lstm4j.internal.LstmEngine;
+import dev.lstm4j.LstmOutput;
+import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.Validate;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongSupplier;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The fast float32 LSTM: same result as {@link dev.lstm4j.reference.ReferenceLstm#forward}, within a
+ * tolerance scaled by the reduction length, proven by {@code KernelContractTest} (against the reference, and
+ * every PyTorch fixture through both kernels).
+ *
+ * <p>Per layer and direction: the input projections of a block of steps as one product {@code (T·B, I_l)·(I_l, 4H)}
+ * with both biases folded in, then the recurrence, one {@code (B, Hh)·(Hh, 4H)} product and one fused gate
+ * pass per step, writing h straight into the layer's output (the last layer into the result). With 16 or more
+ * batch rows per thread each step is instead one product over {@code [x_t | h_{t-1}]}. Weights are packed once,
+ * here, with the g rows doubled (see {@link #doubleG}). Work buffers live in a {@link Workspace}; nothing is
+ * allocated per step.
+ *
+ * <p>Threads split each layer's recurrences by direction and batch rows (batch rows never meet within a layer,
+ * so the recurrence needs no barrier per step); a small batch of a unidirectional model without projection
+ * splits each step's gate columns instead ({@link #forwardByColumns}), and a {@link Stream} with 2+ threads
+ * splits its steps over a helper thread while that pays.
+ *
+ * <p>Legend: B batch, T steps, I input, I_l layer input, H hidden, P projection, Hh = P if projected else H,
+ * L layers, D directions, nPad = 4H rounded up to whole kernel panels. Buffers in the recurrence are
+ * step-major, (T, B, ·), so one step's batch rows are contiguous.
+ */
+public final class FastLstm implements LstmEngine {
+    /** System property for the default thread count (default: available processors). */
+    public static final String THREADS_PROPERTY = "lstm4j.threads";
+    /** Multiply-adds below which a phase runs on the calling thread alone. */
+    private static final long PARALLEL_MIN_WORK = 1L << 18;
+    /** Recurrent multiply-adds per batch row and step from which small batches split the gate columns over threads. */
+    private static final long SPLIT_MIN_PRODUCT = 1L << 16;
+    /**
+     * Batch rows (of one thread's slice) from which each step is one product over [x_t | h_{t-1}] (W4, 64 rows: 168 ->
+     * 159 ms). With fewer rows each step's extra read of W_ih costs more than it saves (W5, 8 rows: 75 -> 80 ms).
+     */
+    private static final int FUSED_MIN_ROWS = 16;
+    /** Pre-activations computed ahead of their steps: ~1 MB, the size of a core's L2 here. */
+    private static final long BLOCK_FLOATS = 1L << 18;
+
+    private final LstmConfig config;
+    private final LstmKernels kernels;
+    private final Cell[] cells;
+    private final Workers workers;
+    private final int d, hs, hh, layers, nPad, pPad;
+    /** Hidden units per gate chunk (see {@link #interleave}); a chunk's four gates fill two kernel panels. */
+    private final int unit, chunks;
+    private final long blockFloats;
+
+    /** The packed weights of one layer and direction. */
+    private static final class Cell {
+        final int in;
+        final PackedMatrix wIh;   // I_l → 4H
+        final PackedMatrix wHh;   // Hh → 4H
+        final PackedMatrix wHr;   // H → P, or null
+        final float[] bias;       // b_ih + b_hh, (nPad,), or null
+        final float[] weightIh, weightHh;
+        private volatile PackedMatrix wCat;  // [W_ih | W_hh]: I_l + Hh → 4H, for streaming; packed on first use
+
+        Cell(LstmKernels k, CellWeights w, int unit) {
+            int h4 = w.weightIh().size(0);
+            in = w.weightIh().size(1);
+            weightIh = doubleG(interleave(w.weightIh().toFloatArray(), h4 / 4, in, unit), h4 / 4, in, unit);
+            weightHh = doubleG(interleave(w.weightHh().toFloatArray(), h4 / 4, w.weightHh().size(1), unit), h4 / 4,
+                    w.weightHh().size(1), unit);
+            wIh = k.pack(weightIh, h4, in);
+            wHh = k.pack(weightHh, h4, w.weightHh().size(1));
+            wHr = w.hasProjection() ? k.pack(w.weightHr().toFloatArray(), w.weightHr().size(0), w.weightHr().size(1)) : null;
+            if (w.hasBias()) {
+                bias = new float[wIh.paddedOutputs()];
+                float[] bi = interleave(w.biasIh().toFloatArray(), h4 / 4, 1, unit);
+                float[] bh = interleave(w.biasHh().toFloatArray(), h4 / 4, 1, unit);
+                for (int j = 0; j < h4; j++) {
+                    bias[j] = bi[j] + bh[j];
+                }
+                doubleG(bias, h4 / 4, 1, unit);
+            } else {
+                bias = null;
+            }
+        }
+
+        PackedMatrix concatenated(LstmKernels k) {
+            PackedMatrix m = wCat;
+            if (m == null) {
+                int h4 = wIh.outputs(), hSize = wHh.depth(), kk = in + hSize;
+                float[] cat = new float[h4 * kk];
+                for (int r = 0; r < h4; r++) {
+                    System.arraycopy(weightIh, r * in, cat, r * kk, in);
+                    System.arraycopy(weightHh, r * hSize, cat, r * kk + in, hSize);
+                }
+                m = k.pack(cat, h4, kk);
+                wCat = m;
+            }
+            return m;
+        }
+    }
+
+    /**
+     * Reorders the 4H gate rows [i | f | g | o] of a weight (4H, cols) into chunks of {@code unit} hidden units, each
+     * chunk holding its units' four gate rows: [i f g o of units 0..u-1 | i f g o of units u..2u-1 | ...] (the last
+     * chunk may be shorter). A thread that computes a range of chunks then has all four gates of its units, so
+     * it can run their gate pass without waiting for the other threads.
+     */
+    static float[] interleave(float[] w, int hidden, int cols, int unit) {
+        float[] r = new float[w.length];
+        for (int u0 = 0; u0 < hidden; u0 += unit) {
+            int uq = Math.min(unit, hidden - u0);
+            for (int gate = 0; gate < 4; gate++) {
+                for (int u = 0; u < uq; u++) {
+                    System.arraycopy(w, (gate * hidden + u0 + u) * cols, r, (4 * u0 + gate * uq + u) * cols, cols);
+                }
+            }
+        }
+        return r;
+    }
+
+    /**
+     * Doubles the g rows of an {@link #interleave}d weight (4H, cols), in place: the product then yields 2·z_g
+     * exactly, and the gate pass gets tanh(z_g) = 2σ(2·z_g) − 1 from the same σ pass as i, f and o.
+     */
+    static float[] doubleG(float[] w, int hidden, int cols, int unit) {
+        for (int u0 = 0; u0 < hidden; u0 += unit) {
+            int uq = Math.min(unit, hidden - u0);
+            for (int i = (4 * u0 + 2 * uq) * cols, end = (4 * u0 + 3 * uq) * cols; i < end; i++) {
+                w[i] *= 2f;
+            }
+        }
+        return w;
+    }
+
+    /**
+     * Whether this path can run these weights: doubling the g rows must stay finite, so |w| and |b| must be
+     * below 2^126 there (a real model's are many orders smaller; the reference path runs the others).
+     */
+    public static boolean supports(List<CellWeights> cells) {
+        for (CellWeights w : cells) {
+            int hidden = w.weightIh().size(0) / 4;
+            for (Tensor t : w.hasBias() ? List.of(w.weightIh(), w.weightHh(), w.biasIh(), w.biasHh()) : List.of(w.weightIh(), w.weightHh())) {
+                int cols = t.elementCount() / (4 * hidden);
+                for (int i = 2 * hidden * cols; i < 3 * hidden * cols; i++) {
+                    if (Math.abs((float) t.at(i)) >= 0x1p126f) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The gate pass of one batch row over unit chunks q0..q1-1 (pre-activations in {@link #interleave}'s order). */
+    private void gatesRow(float[] z, int zOff, float[] c, int cOff, float[] h, int hOff, int q0, int q1) {
+        int u0 = q0 * unit, u1 = Math.min(hs, q1 * unit);
+        kernels.gates(z, zOff + 4 * u0, u1 - u0, unit, c, cOff + u0, h, hOff + u0);
+    }
+
+    /** Kernels chosen by {@link Kernels#get()}, threads from {@code -Dlstm4j.threads} or the processor count. */
+    public FastLstm(LstmConfig config, List<CellWeights> cells) {
+        this(config, cells, Kernels.get(), defaultThreads());
+    }
+
+    /**
+     * @param threads at most this many threads run one forward pass (1: the caller's only)
+     * @throws dev.lstm4j.ModelException when a weight does not fit the config
+     */
+    public FastLstm(LstmConfig config, List<CellWeights> cells, LstmKernels kernels, int threads) {
+        this(config, cells, kernels, threads, BLOCK_FLOATS);
+    }
+
+    /** As above, with the size of a block of pre-activations in floats (tests make it tiny to cut many blocks). */
+    FastLstm(LstmConfig config, List<CellWeights> cells, LstmKernels kernels, int threads, long blockFloats) {
+        Lstm.validate(config, cells, "");
+        this.blockFloats = blockFloats;
+        Validate.model(threads >= 1, "threads must be at least 1, got " + threads);
+        Validate.model(supports(cells), "the fast path packs the g rows of the weights doubled, and this model has g-row values of"
+                + " magnitude 2^126 or more; run it on the reference path (EngineChoice.REFERENCE)");
+        this.config = config;
+        this.kernels = kernels;
+        this.d = config.directions();
+        this.hs = config.hiddenSize();
+        this.hh = config.outputHiddenSize();
+        this.layers = config.numLayers();
+        this.unit = Math.max(1, kernels.panelWidth() / 2);
+        this.chunks = (hs + unit - 1) / unit;
+        this.cells = new Cell[cells.size()];
+        for (int i = 0; i < cells.size(); i++) {
+            this.cells[i] = new Cell(kernels, cells.get(i), unit);
+        }
+        this.nPad = this.cells[0].wIh.paddedOutputs();
+        this.pPad = this.cells[0].wHr == null ? 0 : this.cells[0].wHr.paddedOutputs();
+        this.workers = Workers.forThreads(threads);
+    }
+
+    /** {@code -Dlstm4j.threads}, else the number of available processors. */
+    public static int defaultThreads() {
+        return Math.max(1, Integer.getInteger(THREADS_PROPERTY, Runtime.getRuntime().availableProcessors()));
+    }
+
+    public LstmConfig config() {
+        return config;
+    }
+
+    public LstmKernels kernels() {
+        return kernels;
+    }
+
+    public int threads() {
+        return workers.threads();
+    }
+
+    @Override
+    public String toString() {
+        return "FastLstm[" + kernels.name() + ", threads=" + threads() + "]";
+    }
+
+    // ---- the Tensor API of LstmEngine ----
+
+    @Override
+    public LstmOutput forward(Tensor x, Tensor h0, Tensor c0) {
+        return forwardPacked(x, h0, c0, null);
+    }
+
+    @Override
+    public LstmOutput forwardPacked(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
+        int batch = x.size(0), steps = x.size(1), ld = layers * d;
+        Workspace ws = workspace(batch, steps);
+        float[] out = new float[batch * steps * d * hh];
+        float[] hN = new float[ld * batch * hh];
+        float[] cN = new float[ld * batch * hs];
+        forward(ws, x.toFloatArray(), lengths, h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), out, hN, cN);
+        return new LstmOutput(Tensor.of(new int[] {batch, steps, d * hh}, out), Tensor.of(new int[] {ld, batch, hh}, hN),
+                Tensor.of(new int[] {ld, batch, hs}, cN));
+    }
+
+    // ---- the array API: no allocation once a workspace exists ----
+
+    /** Work buffers for batches of {@code batch} rows and {@code steps} steps; reuse it, one thread at a time. */
+    public final class Workspace {
+        final int batch, steps;
+        final float[] xT;       // (T, B, I) step-major copy of the input, when B > 1
+        final float[] y;        // (T, B, D*Hh): a layer's output, which the next layer reads (null for one layer)
+        final float[] y2;       // a second one when the next layer could overwrite rows it still has to read
+        final int blockSteps;   // steps whose input projections are computed together (all T when they fit in ~1 MB)
+        final float[][] gx;     // per direction, or per column-split thread (blockSteps, B, nPad): input projections, then pre-activations
+        final float[][] c;      // per direction, or per column-split thread (B, H)
+        final float[][] h;      // per direction (B, Hh): h between steps, for sequences of different lengths
+        final float[][] hid;    // per direction (B, H): h before projection
+        final float[][] pr;     // per direction (B, pPad): projected h
+        final int columns;      // threads that split each step's gate columns, or 1 (see columnParts)
+
+        Workspace(int batch, int steps) {
+            Validate.input(batch > 0 && steps > 0, "workspace: batch and steps must be positive, got " + batch + " and " + steps);
+            this.batch = batch;
+            this.steps = steps;
+            long rows = (long) batch * steps;
+            Validate.input(rows * Math.max(nPad, d * hh) < Integer.MAX_VALUE - 8, "input of " + batch + " × " + steps
+                    + " steps is too large for one forward pass; split the batch");
+            xT = batch > 1 ? new float[(int) rows * config.inputSize()] : null;
+            blockSteps = blockSteps(batch, steps);
+            columns = columnParts(batch, steps);
+            // the last layer writes the result itself, except when the column split runs a batch of several rows
+            y = layers > 1 || columns > 1 && batch > 1 ? new float[(int) rows * d * hh] : null;
+            // the column split gives each thread its own pre-activations and cell state: threads writing neighbouring
+            // columns of one array would share the cache lines at the seams, which travel between cores every step
+            gx = new float[Math.max(d, columns)][blockSteps * batch * nPad];
+            // one direction writes only rows it has already read, but the other direction of the next layer reads
+            // the whole row in its own time: bidirectional stacks alternate between two buffers
+            // (the column split has the same need: one thread may start a step while the other still projects)
+            y2 = (d == 2 || columns > 1) && layers > 1 ? new float[(int) rows * d * hh] : null;
+            c = new float[Math.max(d, columns)][batch * hs];
+            h = new float[d][batch * hh];
+            hid = pPad > 0 ? new float[d][batch * hs] : null;
+            pr = pPad > 0 ? new float[d][batch * pPad] : null;
+        }
+
+        public int batch() {
+            return batch;
+        }
+
+        FastLstm owner() {
+            return FastLstm.this;
+        }
+
+        public int steps() {
+            return steps;
+        }
+    }
+
+    /** A workspace for this engine. */
+    public Workspace workspace(int batch, int steps) {
+        return new Workspace(batch, steps);
+    }
+
+    /**
+     * The forward pass over arrays, as {@code lstm(x, (h0, c0))} with {@code batch_first=True}.
+     *
+     * @param x   (B, T, I)
+     * @param h0  (L*D, B, Hh), or null for zeros
+     * @param c0  (L*D, B, H), or null for zeros
+     * @param out (B, T, D*Hh), written
+     * @param hN  (L*D, B, Hh), written
+     * @param cN  (L*D, B, H), written
+     */
+    public void forward(Workspace ws, float[] x, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
+        forward(ws, x, null, h0, c0, out, hN, cN);
+    }
+
+    /**
+     * As above, over sequences of different lengths, as PyTorch runs a packed sequence
+     * ({@link LstmEngine#forwardPacked}): row b uses steps 0..lengths[b]-1 only, padded outputs are 0.
+     *
+     * @param lengths (B,), each in 1..T, or null for all T
+     */
+    public void forward(Workspace ws, float[] x, int[] lengths, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
+        int batch = ws.batch, steps = ws.steps, ld = layers * d;
+        if (ws.owner() != this) {
+            throw new InputException("workspace: made by another engine; use this engine's workspace(batch, steps)");
+        }
+        checkLength("x", x, batch * steps * config.inputSize());
+        checkLength("out", out, batch * steps * d * hh);
+        checkLength("hN", hN, ld * batch * hh);
+        checkLength("cN", cN, ld * batch * hs);
+        if (h0 != null) {
+            checkLength("h0", h0, ld * batch * hh);
+        }
+        if (c0 != null) {
+            checkLength("c0", c0, ld * batch * hs);
+        }
+        if (lengths != null) {
+            Validate.input(lengths.length == batch, "lengths: expected " + batch + " (one per batch row), got " + lengths.length);
+            boolean full = true;
+            for (int b = 0; b < batch; b++) {
+                if (lengths[b] < 1 || lengths[b] > steps) {
+                    throw new InputException("lengths[" + b + "] = " + lengths[b] + ": each length must be in 1.." + steps);
+                }
+                full &= lengths[b] == steps;
+            }
+            lengths = full ? null : lengths;
+        }
+        float[] in = x;
+        if (batch > 1) {
+            transpose(x, ws.xT, batch, steps, config.inputSize());
+            in = ws.xT;
+        }
+        if (ws.columns > 1 && lengths == null) {
+            in = forwardByColumns(ws, in, h0, c0, out, hN, cN);
+            if (batch > 1) {
+                transpose(in, out, steps, batch, d * hh);
+            }
+            return;
+        }
+        for (int layer = 0; layer < layers; layer++) {
+            // the last layer writes the result in its (B, T, ·) layout; the others write (T, B, ·) for the next layer
+            boolean last = layer == layers - 1;
+            float[] y = last ? out : output(ws, layer, out);
+            recurrences(ws, layer, in, y, last ? d * hh : batch * d * hh, last ? steps * d * hh : d * hh, lengths, h0, c0, hN, cN);
+            in = y;
+        }
+    }
+
+    /** Where a layer writes its output; batch 1: (T, B, ·) and (B, T, ·) are one layout, so the last layer writes the result. */
+    private float[] output(Workspace ws, int layer, float[] out) {
+        return layer == layers - 1 && ws.batch == 1 ? out : ws.y2 != null && layer % 2 == 1 ? ws.y2 : ws.y;
+    }
+
+    /**
+     * How many threads split each step's gate columns for this batch and length: more than 1 for a small batch (one
+     * slice of rows) of a unidirectional stack without projection whose recurrent product is large (at batch 1 a
+     * step is bound by reading W_hh, and each core then reads only its part).
+     */
+    private int columnParts(int batch, int steps) {
+        int slices = chunks(batch, (long) batch * steps * hh * nPad * d, Math.max(1, workers.threads() / d));
+        int parts = Math.min(workers.threads(), chunks / 2);
+        return slices == 1 && d == 1 && pPad == 0 && parts > 1 && (long) hh * nPad >= SPLIT_MIN_PRODUCT ? parts : 1;
+    }
+
+    /**
+     * Steps per block of input projections: all of them when (T, B, nPad) fits in {@code blockFloats}, else as many
+     * as fit (at least 1), so a block's pre-activations are still cached when its steps read them.
+     */
+    private int blockSteps(int batch, int steps) {
+        return (int) Math.max(1, Math.min(steps, blockFloats / ((long) batch * nPad)));
+    }
+
+    /**
+     * A layer: the input projections and the recurrence, split by direction and batch rows. It writes h of step t,
+     * batch row b at {@code y[t*yStep + b*yRow + dir*Hh]}: (T, B, ·) for the next layer, (B, T, ·) for the result.
+     */
+    private void recurrences(Workspace ws, int layer, float[] in, float[] y, int yStep, int yRow, int[] lengths, float[] h0, float[] c0,
+                             float[] hN, float[] cN) {
+        int batch = ws.batch;
+        int slices = chunks(batch, (long) batch * ws.steps * hh * nPad * d, Math.max(1, workers.threads() / d));
+        workers.run(d * slices, task -> {
+            int dir = task % d, b0 = split(batch, slices, task / d), bn = split(batch, slices, task / d + 1) - b0;
+            if (lengths == null) {
+                recurrence(ws, layer, dir, b0, bn, in, y, yStep, yRow, h0, c0, hN, cN);
+            } else {
+                recurrencePacked(ws, layer, dir, b0, bn, in, y, yStep, yRow, lengths, h0, c0, hN, cN);
+            }
+        });
+    }
+
+    /**
+     * The steps of one layer and direction for batch rows b0 .. b0+bn-1, a block of steps at a time: first the
+     * block's input projections (one product when the rows are contiguous), then its steps. Output layout as in
+     * {@link #recurrences}, with ldY the row stride.
+     */
+    private void recurrence(Workspace ws, int layer, int dir, int b0, int bn, float[] in, float[] y, int yStep, int ldY, float[] h0,
+                            float[] c0, float[] hN, float[] cN) {
+        Cell cell = cells[layer * d + dir];
+        int batch = ws.batch, steps = ws.steps, ld = layer * d + dir, inL = cell.in, block = ws.blockSteps;
+        float[] gx = ws.gx[dir], c = ws.c[dir];
+        if (c0 != null) {
+            System.arraycopy(c0, (ld * batch + b0) * hs, c, b0 * hs, bn * hs);
+        } else {
+            Arrays.fill(c, b0 * hs, (b0 + bn) * hs, 0f);
+        }
+        // many rows: each step is one product over [x_t | h_{t-1}] (compute-bound, every weight read feeds 16+ rows),
+        // instead of a separate product of the input projections (shorter, K = I_l, so less efficient) whose results
+        // make a round trip through the cache
+        boolean fused = bn >= FUSED_MIN_ROWS;
+        PackedMatrix wCat = fused ? cell.concatenated(kernels) : null;
+        // forward runs t = 0..T-1, reverse runs t = T-1..0
+        int tb0 = 0;
+        for (int n = 0; n < steps; n++) {
+            int t = dir == 0 ? n : steps - 1 - n;
+            if (fused) {
+                int zRow = b0 * nPad, xRow = (t * batch + b0) * inL;
+                if (n > 0) {
+                    int tPrev = dir == 0 ? t - 1 : t + 1;
+                    kernels.gemm2(in, xRow, inL, inL, y, tPrev * yStep + b0 * ldY + dir * hh, ldY, bn, wCat, cell.bias, gx, zRow, nPad);
+                } else if (h0 != null) {
+                    kernels.gemm2(in, xRow, inL, inL, h0, (ld * batch + b0) * hh, hh, bn, wCat, cell.bias, gx, zRow, nPad);
+                } else {
+                    kernels.gemm(in, xRow, inL, bn, cell.wIh, cell.bias, gx, zRow, nPad, false);
+                }
+                gatePass(ws, cell, dir, b0, bn, gx, zRow, c, y, t * yStep + b0 * ldY + dir * hh, ldY);
+                continue;
+            }
+            if (n % block == 0) {
+                tb0 = projectBlock(ws, cell, dir, b0, bn, in, n, t);
+            }
+            int zRow = ((t - tb0) * batch + b0) * nPad;
+            // recurrent product: z = gx_t + h_{t-1} W_hhᵀ (h_{-1} = h0; zero h0 adds nothing)
+            if (n > 0) {
+                int tPrev = dir == 0 ? t - 1 : t + 1;
+                // every other step reads W_hh's panels backwards, starting with those the last step left in cache
+                kernels.gemm(y, tPrev * yStep + b0 * ldY + dir * hh, ldY, bn, cell.wHh, 0, cell.wHh.panels(), null, gx, zRow, nPad, true,
+                        (n & 1) == 1);
+            } else if (h0 != null) {
+                kernels.gemm(h0, (ld * batch + b0) * hh, hh, bn, cell.wHh, null, gx, zRow, nPad, true);
+            }
+            gatePass(ws, cell, dir, b0, bn, gx, zRow, c, y, t * yStep + b0 * ldY + dir * hh, ldY);
+        }
+        int tLast = dir == 0 ? steps - 1 : 0;
+        for (int r = 0; r < bn; r++) {
+            System.arraycopy(y, tLast * yStep + (b0 + r) * ldY + dir * hh, hN, (ld * batch + b0 + r) * hh, hh);
+        }
+        System.arraycopy(c, b0 * hs, cN, (ld * batch + b0) * hs, bn * hs);
+    }
+
+    /**
+     * {@link #recurrence} for sequences of different lengths. Each row's (h, c) lives in the workspace's state
+     * buffers rather than in the previous output row: a row takes part in step t only when t < lengths[row], so the
+     * forward direction freezes its state after its last step (which is then h_n, c_n), and the reverse direction
+     * keeps h0, c0 until its first. Every step's products cover all the slice's rows (the idle rows' results are
+     * dropped); padded outputs are 0. Output layout as in {@link #recurrences}.
+     */
+    private void recurrencePacked(Workspace ws, int layer, int dir, int b0, int bn, float[] in, float[] y, int yStep, int ldY,
+                                  int[] lengths, float[] h0, float[] c0, float[] hN, float[] cN) {
+        Cell cell = cells[layer * d + dir];
+        int batch = ws.batch, steps = ws.steps, ld = layer * d + dir, block = ws.blockSteps;
+        float[] gx = ws.gx[dir], c = ws.c[dir], h = ws.h[dir];
+        if (c0 != null) {
+            System.arraycopy(c0, (ld * batch + b0) * hs, c, b0 * hs, bn * hs);
+        } else {
+            Arrays.fill(c, b0 * hs, (b0 + bn) * hs, 0f);
+        }
+        if (h0 != null) {
+            System.arraycopy(h0, (ld * batch + b0) * hh, h, b0 * hh, bn * hh);
+        } else {
+            Arrays.fill(h, b0 * hh, (b0 + bn) * hh, 0f);
+        }
+        boolean fused = bn >= FUSED_MIN_ROWS;  // as in recurrence
+        PackedMatrix wCat = fused ? cell.concatenated(kernels) : null;
+        int tb0 = 0;
+        for (int n = 0; n < steps; n++) {
+            int t = dir == 0 ? n : steps - 1 - n;
+            int zRow, yRow = t * yStep + b0 * ldY + dir * hh;
+            if (fused) {
+                zRow = b0 * nPad;
+                kernels.gemm2(in, (t * batch + b0) * cell.in, cell.in, cell.in, h, b0 * hh, hh, bn, wCat, cell.bias, gx, zRow, nPad);
+            } else {
+                if (n % block == 0) {
+                    tb0 = projectBlock(ws, cell, dir, b0, bn, in, n, t);
+                }
+                zRow = ((t - tb0) * batch + b0) * nPad;
+                kernels.gemm(h, b0 * hh, hh, bn, cell.wHh, null, gx, zRow, nPad, true);
+            }
+            for (int r = 0; r < bn; r++) {
+                if (t < lengths[b0 + r]) {
+                    gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, cell.wHr == null ? h : ws.hid[dir], (b0 + r) * (cell.wHr == null ? hh : hs),
+                            0, chunks);
+                }
+            }
+            if (cell.wHr != null) {
+                float[] pr = ws.pr[dir];
+                kernels.gemm(ws.hid[dir], b0 * hs, hs, bn, cell.wHr, null, pr, b0 * pPad, pPad, false);
+                for (int r = 0; r < bn; r++) {
+                    if (t < lengths[b0 + r]) {
+                        System.arraycopy(pr, (b0 + r) * pPad, h, (b0 + r) * hh, hh);
+                    }
+                }
+            }
+            for (int r = 0; r < bn; r++) {
+                if (t < lengths[b0 + r]) {
+                    System.arraycopy(h, (b0 + r) * hh, y, yRow + r * ldY, hh);
+                } else {
+                    Arrays.fill(y, yRow + r * ldY, yRow + r * ldY + hh, 0f);
+                }
+            }
+        }
+        System.arraycopy(h, b0 * hh, hN, (ld * batch + b0) * hh, bn * hh);
+        System.arraycopy(c, b0 * hs, cN, (ld * batch + b0) * hs, bn * hs);
+    }
+
+    /**
+     * The input projections of the block of steps that starts at step n (time t) of a recurrence, for batch rows
+     * b0 .. b0+bn-1: gx = (b_ih + b_hh) + x W_ihᵀ, one product when the rows are contiguous. Returns the block's first
+     * time step.
+     */
+    private int projectBlock(Workspace ws, Cell cell, int dir, int b0, int bn, float[] in, int n, int t) {
+        int batch = ws.batch, steps = ws.steps, block = ws.blockSteps, inL = cell.in;
+        float[] gx = ws.gx[dir];
+        int first = dir == 0 ? t : Math.max(0, t - block + 1), count = Math.min(block, steps - n);
+        if (bn == batch) {
+            kernels.gemm(in, first * batch * inL, inL, count * batch, cell.wIh, cell.bias, gx, 0, nPad, false);
+        } else {
+            for (int s = 0; s < count; s++) {
+                kernels.gemm(in, ((first + s) * batch + b0) * inL, inL, bn, cell.wIh, cell.bias, gx, (s * batch + b0) * nPad, nPad, false);
+            }
+        }
+        return first;
+    }
+
+    /** Gates, cell state and hidden state, one fused pass per batch row, then the projection if any; h_t to y at yRow. */
+    private void gatePass(Workspace ws, Cell cell, int dir, int b0, int bn, float[] gx, int zRow, float[] c, float[] y, int yRow, int ldY) {
+        if (cell.wHr == null) {
+            for (int r = 0; r < bn; r++) {
+                gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, y, yRow + r * ldY, 0, chunks);
+            }
+            return;
+        }
+        float[] hid = ws.hid[dir], pr = ws.pr[dir];
+        for (int r = 0; r < bn; r++) {
+            gatesRow(gx, zRow + r * nPad, c, (b0 + r) * hs, hid, (b0 + r) * hs, 0, chunks);
+        }
+        // projection: h_t = W_hr h_t
+        kernels.gemm(hid, b0 * hs, hs, bn, cell.wHr, null, pr, b0 * pPad, pPad, false);
+        for (int r = 0; r < bn; r++) {
+            System.arraycopy(pr, (b0 + r) * pPad, y, yRow + r * ldY, hh);
+        }
+    }
+
+    /**
+     * The whole stack for a small batch of a unidirectional model without projection, with each step's gate columns
+     * split over {@link Workspace#columns} threads, in one dispatch: each thread owns a range of unit chunks and, layer
+     * by layer, computes its columns of the input projections (a block of steps at a time, so they stay in its own
+     * cache) and of each step's recurrent product from the whole h_{t-1}, then runs its units' gate pass. The threads
+     * meet once per step, when h_t is complete; that also orders the layers, since a layer's projections read only its
+     * input (the previous layer's output, complete after that layer's last step) and its output buffer is another one.
+     * Each core then streams only its part of W_hh (at batch 1 a step is bound by reading W_hh).
+     *
+     * @return the last layer's output
+     */
+    private float[] forwardByColumns(Workspace ws, float[] x, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
+        int parts = ws.columns, batch = ws.batch, steps = ws.steps, block = ws.blockSteps;
+        int panelsPerChunk = 4 * unit / kernels.panelWidth();
+        SpinBarrier barrier = new SpinBarrier(parts);
+        // one barrier phase at a time per shared pool: its tasks wait for each other, so they must not queue
+        // behind another barrier phase's tasks
+        synchronized (workers) {
+            workers.run(parts, part -> {
+                int q0 = chunks * part / parts, q1 = chunks * (part + 1) / parts;
+                int u0 = q0 * unit, u1 = Math.min(hs, q1 * unit);
+                float[] in = x, gx = ws.gx[part], c = ws.c[part];
+                for (int layer = 0; layer < layers; layer++) {
+                    Cell cell = cells[layer];
+                    int inL = cell.in, p0 = q0 * panelsPerChunk, p1 = Math.min(cell.wHh.panels(), q1 * panelsPerChunk);
+                    float[] y = output(ws, layer, out);
+                    for (int r = 0; r < batch; r++) {
+                        if (c0 != null) {
+                            System.arraycopy(c0, (layer * batch + r) * hs + u0, c, r * hs + u0, u1 - u0);
+                        } else {
+                            Arrays.fill(c, r * hs + u0, r * hs + u1, 0f);
+                        }
+                    }
+                    for (int t = 0; t < steps; t++) {
+                        if (t % block == 0) {
+                            // this thread's columns of the next block's input projections
+                            kernels.gemm(in, t * batch * inL, inL, Math.min(block, steps - t) * batch, cell.wIh, p0, p1, cell.bias, gx, 0,
+                                    nPad, false);
+                        }
+                        int zRow = (t % block) * batch * nPad;
+                        if (t > 0) {
+                            kernels.gemm(y, (t - 1) * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true, (t & 1) == 1);
+                        } else if (h0 != null) {
+                            kernels.gemm(h0, layer * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
+                        }
+                        for (int r = 0; r < batch; r++) {
+                            gatesRow(gx, zRow + r * nPad, c, r * hs, y, (t * batch + r) * hh, q0, q1);
+                        }
+                        barrier.await();
+                    }
+                    for (int r = 0; r < batch; r++) {
+                        System.arraycopy(y, ((steps - 1) * batch + r) * hh + u0, hN, (layer * batch + r) * hh + u0, u1 - u0);
+                        System.arraycopy(c, r * hs + u0, cN, (layer * batch + r) * hs + u0, u1 - u0);
+                    }
+                    in = y;
+                }
+            });
+        }
+        return output(ws, layers - 1, out);
+    }
+
+    /**
+     * One thread's share of a split streaming step: the pre-activations of unit chunks q0..q1-1 from the whole
+     * {@code [x_t | h_{t-1}]}, then their gate pass, writing h_t into {@code hNext} (not into a, which the other
+     * thread may still be reading).
+     */
+    void streamPart(PackedMatrix w, float[] bias, float[] a, int row, int batch, float[] z, float[] c, float[] hNext, int q0, int q1) {
+        int panelsPerChunk = 4 * unit / kernels.panelWidth();
+        int p0 = q0 * panelsPerChunk, p1 = Math.min(w.panels(), q1 * panelsPerChunk);
+        kernels.gemm(a, 0, row, batch, w, p0, p1, bias, z, 0, nPad, false);
+        for (int b = 0; b < batch; b++) {
+            gatesRow(z, b * nPad, c, b * hs, hNext, b * hs, q0, q1);
+        }
+    }
+
+    /**
+     * The second thread of a split streaming step: a daemon that spins between steps (waking a parked thread costs
+     * more than a step), and parks after {@link #IDLE_NANOS} without work. While it is parked, the caller does whole
+     * steps alone and wakes it. It holds the stream's buffers but not the stream, so a {@link java.lang.ref.Cleaner}
+     * ends it once the stream is unreachable.
+     */
+    private static final class StepHelper implements Runnable {
+        static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+        private static final long IDLE_NANOS = 200_000;
+        private static final int SPINS = 1 << 14;
+        final int half;
+        private final FastLstm engine;
+        private final int batch;
+        private final PackedMatrix[] wCat;
+        private final float[][] xh, c, hNext;
+        private final float[] z;
+        private final Thread thread;
+        private int seq;                       // caller's step count
+        private int layer;                     // published by the volatile write of go
+        private volatile int go, done;
+        private volatile boolean sleeping, closed;
+        private volatile Throwable failure;
+
+        StepHelper(FastLstm engine, int batch, PackedMatrix[] wCat, float[][] xh, float[][] c, float[] z, float[][] hNext) {
+            this.engine = engine;
+            this.batch = batch;
+            this.wCat = wCat;
+            this.xh = xh;
+            this.c = c;
+            this.z = z;
+            this.hNext = hNext;
+            this.half = engine.chunks / 2;
+            this.sleeping = true;
+            thread = new Thread(this, "lstm4j-stream-helper");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        boolean awake() {
+            return !sleeping;
+        }
+
+        void wakeIfAsleep() {
+            if (sleeping) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        void start(int l) {
+            layer = l;
+            go = ++seq;
+            // the helper writes sleeping, then reads go: if it is about to park, it has seen this go or we see it asleep
+            if (sleeping) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        void await() {
+            int spins = 0;
+            while (done != seq) {
+                if (++spins < SPINS) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+            Throwable t = failure;
+            if (t != null) {
+                failure = null;
+                if (t instanceof RuntimeException) {
+                    throw (RuntimeException) t;
+                }
+                throw (Error) t;
+            }
+        }
+
+        void close() {
+            closed = true;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            int seen = 0;
+            sleeping = false;
+            while (true) {
+                long idleSince = System.nanoTime();
+                int spins = 0;
+                while (go == seen && !closed) {
+                    Thread.onSpinWait();
+                    if ((++spins & 1023) == 0 && System.nanoTime() - idleSince > IDLE_NANOS) {
+                        sleeping = true;
+                        // the caller writes go, then reads sleeping: one of us sees the other's write
+                        if (go == seen && !closed) {
+                            LockSupport.park(this);
+                        }
+                        sleeping = false;
+                        idleSince = System.nanoTime();
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+                seen = go;
+                int l = layer;
+                try {
+                    Cell cell = engine.cells[l];
+                    engine.streamPart(wCat[l], cell.bias, xh[l], cell.in + engine.hh, batch, z, c[l], hNext[l], half, engine.chunks);
+                } catch (RuntimeException | Error e) {
+                    failure = e;
+                }
+                done = seen;
+            }
+        }
+    }
+
+    /** How many pieces to cut {@code items} into: 1 for small work, else up to {@code max}, at least 4 items each. */
+    private static int chunks(int items, long work, int max) {
+        if (work < PARALLEL_MIN_WORK) {
+            return 1;
+        }
+        return Math.max(1, Math.min(max, items / 4));
+    }
+
+    /** Start of piece {@code i} of {@code n} over {@code items}, on multiples of 4 rows where possible. */
+    private static int split(int items, int n, int i) {
+        if (i >= n) {
+            return items;
+        }
+        int per = (items + n - 1) / n;
+        per = (per + 3) & ~3;
+        return Math.min(items, i * per);
+    }
+
+    /** (A, B, X) → (B, A, X). */
+    private static void transpose(float[] src, float[] dst, int a, int b, int x) {
+        for (int i = 0; i < a; i++) {
+            for (int j = 0; j < b; j++) {
+                System.arraycopy(src, (i * b + j) * x, dst, (j * a + i) * x, x);
+            }
+        }
+    }
+
+    /** The message is built only on failure: this runs every step, and the hot path must not allocate. */
+    private static void checkLength(String name, float[] a, int expected) {
+        if (a == null || a.length != expected) {
+            throw new InputException(name + ": expected " + expected + " values for this batch and length, got "
+                    + (a == null ? "null" : a.length));
+        }
+    }
+
+    // ---- streaming ----
+
+    /**
+     * A stream of single steps for {@code batch} rows, carrying (h, c) from zero. Unidirectional models only.
+     * With 2 or more threads and a step of at least 2^16 multiply-adds per layer (no projection), the stream
+     * owns one daemon helper thread that computes half of each step's gate columns: it spins between steps,
+     * parks after 200 µs without one, and ends once the stream is unreachable. The stream checks every 16,384
+     * steps whether splitting still pays on this machine, and steps alone while it does not.
+     */
+    public Stream stream(int batch) {
+        Validate.input(d == 1, "streaming: a bidirectional LSTM needs the whole sequence (its reverse direction starts at the end)");
+        Validate.input(batch > 0, "streaming: batch must be positive, got " + batch);
+        return new Stream(batch);
+    }
+
+    /**
+     * One step at a time, as {@code out, (h, c) = lstm(x_t, (h, c))} with T = 1, without allocating: per layer
+     * one product {@code [x_t | h_{t-1}] · [W_ih | W_hh]ᵀ} and one fused gate pass. Not for concurrent use.
+     */
+    public final class Stream {
+        private final int batch;
+        private final PackedMatrix[] wCat;
+        private final float[][] xh;   // per layer (B, I_l + Hh): the step's input, then h
+        private final float[][] c;    // per layer (B, H)
+        private final float[] z;      // (B, nPad)
+        private final float[] hid;    // (B, H) before projection
+        private final float[] pr;     // (B, pPad)
+        private final float[][] hNext; // per layer (B, H): h_t from a split step, copied into xh once both halves are done
+        private final StepHelper helper; // computes the upper half of the gate columns, or null (one thread)
+        // Whether splitting pays is measured, not assumed: on this shared 2-vCPU machine split steps took 2.4 µs
+        // for minutes, then 4.6 µs (slower than one thread's 3.6 µs) for minutes, with the same build. Every
+        // `recheck` steps: `timed` split steps and at least `warmNanos` to warm the helper up (its half of the
+        // weights must reach its cache), then `timed` split and `timed` whole steps, each timed alone (not the
+        // caller's gaps); the split is kept only if its median step was at least 10% faster. Medians, because
+        // one preempted step can take milliseconds.
+        private int recheck = 1 << 14, timed = 64;
+        private LongSupplier clock = System::nanoTime;
+        private long warmNanos = 500_000, warmStart;
+        private int phase;
+        private long[] splitNanos = new long[timed], wholeNanos = new long[timed];
+        private boolean splitPays = true;
+
+        Stream(int batch) {
+            this.batch = batch;
+            wCat = new PackedMatrix[layers];
+            xh = new float[layers][];
+            c = new float[layers][batch * hs];
+            for (int l = 0; l < layers; l++) {
+                wCat[l] = cells[l].concatenated(kernels);
+                xh[l] = new float[batch * (config.layerInputSize(l) + hh)];
+            }
+            z = new float[batch * nPad];
+            hid = pPad > 0 ? new float[batch * hs] : null;
+            pr = pPad > 0 ? new float[batch * pPad] : null;
+            // two threads split a step's gate columns when its product is large (W2: 160 KB of weights per core
+            // instead of 320 KB from one L2); projected layers stay on one thread
+            boolean split = workers.threads() >= 2 && pPad == 0 && chunks >= 2
+                    && (long) (config.layerInputSize(0) + hh) * nPad * batch >= SPLIT_MIN_PRODUCT;
+            if (split) {
+                hNext = new float[layers][batch * hs];
+                helper = new StepHelper(FastLstm.this, batch, wCat, xh, c, z, hNext);
+                StepHelper h = helper;
+                StepHelper.CLEANER.register(this, h::close);
+            } else {
+                hNext = null;
+                helper = null;
+            }
+        }
+
+        public int batch() {
+            return batch;
+        }
+
+        /** Whether the next step is meant to be split over two threads (once the helper is awake). */
+        boolean wantsSplit() {
+            return helper != null && splitWanted();
+        }
+
+        /** Whether the next step will be split over two threads; wakes a parked helper (tests wait for it). */
+        boolean splitReady() {
+            if (!wantsSplit()) {
+                return false;
+            }
+            helper.wakeIfAsleep();
+            return helper.awake();
+        }
+
+        /** Tests: shorter measuring windows, to cross several decisions in a few steps, timed by {@code clock}. */
+        void calibration(int recheckSteps, int timedSteps, LongSupplier clock) {
+            calibration(recheckSteps, timedSteps);
+            this.clock = clock;
+        }
+
+        /** Tests: shorter measuring windows, to cross several decisions in a few steps. */
+        void calibration(int recheckSteps, int timedSteps) {
+            recheck = recheckSteps;
+            timed = timedSteps;
+            warmNanos = 0;
+            splitNanos = new long[timed];
+            wholeNanos = new long[timed];
+            phase = 0;
+        }
+
+        /** Whether splitting pays, as last measured; null when this stream never splits. */
+        Boolean splitPays() {
+            return helper == null ? null : splitPays;
+        }
+
+        /** Split while warming up and in the first timed window, whole in the second, then as measured. */
+        private boolean splitWanted() {
+            return phase < 2 * timed || (phase >= 3 * timed && splitPays);
+        }
+
+        /**
+         * @param x   (B, I) this step's input
+         * @param out (B, Hh) receives the last layer's h, or null
+         */
+        public void step(float[] x, float[] out) {
+            checkLength("x", x, batch * config.inputSize());
+            if (out != null) {
+                checkLength("out", out, batch * hh);
+            }
+            if (helper == null) {
+                steps(x, out, false);
+                return;
+            }
+            boolean split = splitWanted() && helper.awake();
+            if (phase < timed) {
+                steps(x, out, split);
+                if (phase == 0 && split) {
+                    warmStart = clock.getAsLong();
+                } else if (phase == timed - 1 && clock.getAsLong() - warmStart < warmNanos) {
+                    return;  // warm longer
+                }
+            } else if (phase >= 3 * timed) {
+                steps(x, out, split);
+            } else if (phase < 2 * timed && !split) {
+                // the helper fell asleep: warm it up again
+                steps(x, out, false);
+                phase = 0;
+            } else {
+                long t0 = clock.getAsLong();
+                steps(x, out, split);
+                long dt = clock.getAsLong() - t0;
+                if (phase < 2 * timed) {
+                    splitNanos[phase - timed] = dt;
+                } else {
+                    wholeNanos[phase - 2 * timed] = dt;
+                }
+                if (phase == 3 * timed - 1) {
+                    Arrays.sort(splitNanos);
+                    Arrays.sort(wholeNanos);
+                    splitPays = splitNanos[timed / 2] < 0.9 * wholeNanos[timed / 2];
+                }
+            }
+            if (phase > 0 || split) {
+                // a check starts only once the helper is awake: a sleeping helper is waited for, not timed
+                phase = phase + 1 == recheck ? 0 : phase + 1;
+            }
+            if (splitWanted()) {
+                helper.wakeIfAsleep();
+            }
+        }
+
+        /** One step through every layer, split over the helper's thread or not. */
+        private void steps(float[] x, float[] out, boolean split) {
+            for (int l = 0; l < layers; l++) {
+                Cell cell = cells[l];
+                int inL = cell.in, row = inL + hh;
+                float[] a = xh[l];
+                // this step's layer input next to h_{t-1}
+                for (int b = 0; b < batch; b++) {
+                    if (l == 0) {
+                        System.arraycopy(x, b * inL, a, b * row, inL);
+                    } else {
+                        int prevIn = config.layerInputSize(l - 1);
+                        System.arraycopy(xh[l - 1], b * (prevIn + hh) + prevIn, a, b * row, inL);
+                    }
+                }
+                if (split) {
+                    // split step: this thread the lower unit chunks, the helper the upper ones, then h_t into place
+                    helper.start(l);
+                    streamPart(wCat[l], cell.bias, a, row, batch, z, c[l], hNext[l], 0, helper.half);
+                    helper.await();
+                    for (int b = 0; b < batch; b++) {
+                        System.arraycopy(hNext[l], b * hs, a, b * row + inL, hs);
+                    }
+                    continue;
+                }
+                kernels.gemm(a, 0, row, batch, wCat[l], cell.bias, z, 0, nPad, false);
+                if (cell.wHr == null) {
+                    for (int b = 0; b < batch; b++) {
+                        gatesRow(z, b * nPad, c[l], b * hs, a, b * row + inL, 0, chunks);
+                    }
+                } else {
+                    for (int b = 0; b < batch; b++) {
+                        gatesRow(z, b * nPad, c[l], b * hs, hid, b * hs, 0, chunks);
+                    }
+                    kernels.gemm(hid, 0, hs, batch, cell.wHr, null, pr, 0, pPad, false);
+                    for (int b = 0; b < batch; b++) {
+                        System.arraycopy(pr, b * pPad, a, b * row + inL, hh);
+                    }
+                }
+            }
+            if (out != null) {
+                int last = layers - 1, row = config.layerInputSize(last) + hh;
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(xh[last], b * row + config.layerInputSize(last), out, b * hh, hh);
+                }
+            }
+        }
+
+        /** Sets (h, c) to zero. */
+        public void reset() {
+            for (int l = 0; l < layers; l++) {
+                Arrays.fill(xh[l], 0f);
+                Arrays.fill(c[l], 0f);
+            }
+        }
+
+        /** Sets (h, c): h (L, B, Hh), c (L, B, H). */
+        public void setState(float[] h, float[] cs) {
+            checkLength("h", h, layers * batch * hh);
+            checkLength("c", cs, layers * batch * hs);
+            for (int l = 0; l < layers; l++) {
+                int inL = config.layerInputSize(l), row = inL + hh;
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(h, (l * batch + b) * hh, xh[l], b * row + inL, hh);
+                }
+                System.arraycopy(cs, l * batch * hs, c[l], 0, batch * hs);
+            }
+        }
+
+        /** Copies (h, c) out: h (L, B, Hh), c (L, B, H). */
+        public void getState(float[] h, float[] cs) {
+            checkLength("h", h, layers * batch * hh);
+            checkLength("c", cs, layers * batch * hs);
+            for (int l = 0; l < layers; l++) {
+                int inL = config.layerInputSize(l), row = inL + hh;
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(xh[l], b * row + inL, h, (l * batch + b) * hh, hh);
+                }
+                System.arraycopy(c[l], 0, cs, l * batch * hs, batch * hs);
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.lstm4j.internal.kernel;
+
+import java.lang.System.Logger.Level;
+import java.util.Locale;
+
+/**
+ * Chooses the kernels once, at first use, like Lucene's {@code VectorizationProvider}: the Vector API
+ * implementation when {@code jdk.incubator.vector} is readable, else the scalar one with one warning naming
+ * the flag. {@code -Dlstm4j.kernels=scalar|vector} forces the choice. The vector class is loaded by name,
+ * so a JVM without the module never loads a class that mentions it.
+ */
+public final class Kernels {
+    /** System property that forces the choice: {@code scalar} or {@code vector}. */
+    public static final String PROPERTY = "lstm4j.kernels";
+    static final String VECTOR_CLASS = "dev.lstm4j.internal.kernel.VectorKernels";
+    static final String FLAG = "--add-modules jdk.incubator.vector";
+    private static final System.Logger LOG = System.getLogger(Kernels.class.getName());
+
+    private Kernels() {
+    }
+
+    private static final class Holder {
+        static final LstmKernels INSTANCE = select();
+    }
+
+    /** The kernels chosen for this JVM. */
+    public static LstmKernels get() {
+        return Holder.INSTANCE;
+    }
+
+    /** The scalar kernels, whatever was chosen. */
+    public static LstmKernels scalar() {
+        return new ScalarKernels();
+    }
+
+    /**
+     * The Vector API kernels.
+     *
+     * @throws UnsupportedOperationException when {@code jdk.incubator.vector} is not readable
+     */
+    public static LstmKernels vector() {
+        if (!vectorModuleReadable()) {
+            throw new UnsupportedOperationException("the Vector API is not available: run java with " + FLAG);
+        }
+        try {
+            return (LstmKernels) Class.forName(VECTOR_CLASS).getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            throw new IllegalStateException("cannot load " + VECTOR_CLASS + ": " + e, e);
+        }
+    }
+
+    /** Whether this code's module can read {@code jdk.incubator.vector} (the class path's unnamed module reads every boot module). */
+    public static boolean vectorModuleReadable() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector")
+                .map(m -> Kernels.class.getModule().canRead(m))
+                .orElse(false);
+    }
+
+    /** What {@link #select} decides, as data, so tests can check every branch without a second JVM. */
+    enum Choice { SCALAR_FORCED, VECTOR, SCALAR_NO_MODULE }
+
+    /**
+     * @param forced the property's value, or null
+     * @throws IllegalArgumentException for a value other than scalar or vector, or vector without the module
+     */
+    static Choice decide(String forced, boolean moduleReadable) {
+        String f = forced == null ? "" : forced.trim().toLowerCase(Locale.ROOT);
+        switch (f) {
+            case "scalar":
+                return Choice.SCALAR_FORCED;
+            case "vector":
+                if (!moduleReadable) {
+                    throw new IllegalArgumentException("-D" + PROPERTY + "=vector, but jdk.incubator.vector is not readable; run java with " + FLAG);
+                }
+                return Choice.VECTOR;
+            case "":
+                return moduleReadable ? Choice.VECTOR : Choice.SCALAR_NO_MODULE;
+            default:
+                throw new IllegalArgumentException("-D" + PROPERTY + "=" + forced + ": expected scalar or vector");
+        }
+    }
+
+    private static LstmKernels select() {
+        Choice choice = decide(System.getProperty(PROPERTY), vectorModuleReadable());
+        LstmKernels k;
+        switch (choice) {
+            case VECTOR:
+                k = vector();
+                break;
+            case SCALAR_NO_MODULE:
+                LOG.log(Level.WARNING, "lstm4j: the Vector API (jdk.incubator.vector) is not available, so the fast path uses "
+                        + "scalar kernels; pass " + FLAG + " to java for the SIMD kernels");
+                k = scalar();
+                break;
+            default:
+                k = scalar();
+        }
+        LOG.log(Level.DEBUG, "lstm4j: using " + k.name() + " kernels (" + choice + ")");
+        return k;
+    }
+}

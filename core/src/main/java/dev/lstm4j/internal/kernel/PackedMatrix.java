@@ -1,0 +1,66 @@
+package dev.lstm4j.internal.kernel;
+
+/**
+ * A weight {@code W (n, k)} stored as its transpose in panels of {@code nr} output columns, so a kernel reads
+ * each panel front to back: {@code data[(p*k + kk)*nr + j] = W[p*nr + j][kk]}, zero for the padding columns
+ * past n. Packed once when the engine is built.
+ */
+public final class PackedMatrix {
+    private final int n;
+    private final int k;
+    private final int nr;
+    private final float[] data;
+
+    private PackedMatrix(int n, int k, int nr, float[] data) {
+        this.n = n;
+        this.k = k;
+        this.nr = nr;
+        this.data = data;
+    }
+
+    /** Packs row-major {@code w (n, k)} into panels of {@code nr} columns. */
+    public static PackedMatrix pack(float[] w, int n, int k, int nr) {
+        if (w.length != n * k) {
+            throw new IllegalArgumentException("weight of " + w.length + " values for shape (" + n + ", " + k + ")");
+        }
+        int panels = (n + nr - 1) / nr;
+        float[] data = new float[panels * k * nr];
+        for (int p = 0; p < panels; p++) {
+            for (int kk = 0; kk < k; kk++) {
+                for (int j = 0; j < nr && p * nr + j < n; j++) {
+                    data[(p * k + kk) * nr + j] = w[(p * nr + j) * k + kk];
+                }
+            }
+        }
+        return new PackedMatrix(n, k, nr, data);
+    }
+
+    /** n, the real output count. */
+    public int outputs() {
+        return n;
+    }
+
+    /** n rounded up to whole panels: the columns a product writes. */
+    public int paddedOutputs() {
+        return panels() * nr;
+    }
+
+    /** k, the reduction length. */
+    public int depth() {
+        return k;
+    }
+
+    /** Columns per panel. */
+    public int panelWidth() {
+        return nr;
+    }
+
+    public int panels() {
+        return data.length / Math.max(1, k * nr);
+    }
+
+    /** The packed values; kernels read them, nobody writes them. */
+    float[] data() {
+        return data;
+    }
+}

@@ -1,0 +1,751 @@
+package dev.lstm4j.internal.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API kernels, loaded only by {@link Kernels} when {@code jdk.incubator.vector} is readable (compiled
+ * apart from the rest of core, so the jar runs without the module). Same results as {@link ScalarKernels}
+ * up to summation order, proven by {@code VectorKernelsTest}.
+ *
+ * <p>The product is a register-tiled microkernel: 8 rows × 2 vectors of accumulators over one packed panel
+ * (16 of the 32 AVX-512 registers; each weight vector loaded feeds 8 FMAs, against 4 with a 4-row tile),
+ * with 4-row and 1-row tiles for the remaining rows.
+ * Vectors never cross a method boundary (a FloatVector passed to a method the JIT does not inline is boxed),
+ * so every method here takes arrays and scalars only.
+ */
+final class VectorKernels implements LstmKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
+    private static final int NR = 2 * VL;
+    private static final int A_BLOCK_FLOATS = 64 * 1024;
+
+    @Override
+    public String name() {
+        return "vector(" + S.vectorBitSize() + " bit)";
+    }
+
+    @Override
+    public int panelWidth() {
+        return NR;
+    }
+
+    @Override
+    public void gemm(float[] a, int aOff, int lda, int m, PackedMatrix w, int panelFrom, int panelTo, float[] bias, float[] c, int cOff,
+                     int ldc, boolean accumulate, boolean descending) {
+        int k = w.depth();
+        float[] p = w.data();
+        if (m == 1) {
+            // a matrix-vector product, bound by reading the weights: two panels at a time (two streams, one
+            // broadcast of a[kk] for four FMAs), in the order asked for
+            if (descending) {
+                int panel = panelTo;
+                for (; panel - 2 >= panelFrom; panel -= 2) {
+                    row1x2(a, aOff, k, p, (panel - 2) * k * NR, bias, (panel - 2) * NR, c, cOff + (panel - 2) * NR, accumulate);
+                }
+                if (panel > panelFrom) {
+                    row1(a, aOff, k, p, panelFrom * k * NR, bias, panelFrom * NR, c, cOff + panelFrom * NR, accumulate);
+                }
+            } else {
+                int panel = panelFrom;
+                for (; panel + 2 <= panelTo; panel += 2) {
+                    row1x2(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
+                }
+                if (panel < panelTo) {
+                    row1(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
+                }
+            }
+            return;
+        }
+        // blocks of rows whose A fits in L2 (~256 KB), each against every panel; within a block, a panel is
+        // read once per 8 rows (then 4, then 1 for the rest) and the block's rows stay cached
+        int mc = Math.max(8, (A_BLOCK_FLOATS / Math.max(1, k)) & ~7);
+        for (int r0 = 0; r0 < m; r0 += mc) {
+            int rows = Math.min(mc, m - r0);
+            for (int panel = panelFrom; panel < panelTo; panel++) {
+                int col = panel * NR;
+                int pOff = panel * k * NR;
+                int r = r0;
+                for (; r + 8 <= r0 + rows; r += 8) {
+                    rows8(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
+                }
+                for (; r + 4 <= r0 + rows; r += 4) {
+                    rows4(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
+                }
+                for (; r < r0 + rows; r++) {
+                    row1(a, aOff + r * lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, accumulate);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void gemm2(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int m, PackedMatrix w, float[] bias,
+                      float[] c, int cOff, int ldc) {
+        int k = w.depth();
+        float[] p = w.data();
+        int mc = Math.max(8, (A_BLOCK_FLOATS / Math.max(1, k)) & ~7);
+        for (int r0 = 0; r0 < m; r0 += mc) {
+            int rows = Math.min(mc, m - r0);
+            for (int panel = 0; panel < w.panels(); panel++) {
+                int col = panel * NR;
+                int pOff = panel * k * NR;
+                int r = r0;
+                for (; r + 8 <= r0 + rows; r += 8) {
+                    rows8Cat(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, false);
+                }
+                for (; r + 4 <= r0 + rows; r += 4) {
+                    rows4Cat(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, false);
+                }
+                for (; r < r0 + rows; r++) {
+                    row1Cat(a, aOff + r * lda, k1, a2, a2Off + r * lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, false);
+                }
+            }
+        }
+    }
+
+    /** 4 rows × one panel: 8 accumulators, each k step loads 2 weight vectors and broadcasts 4 inputs. */
+    private static void rows4(float[] a, int aOff, int lda, int k, float[] p, int pOff, float[] bias, int col,
+                              float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, c, cOff);
+            c01 = FloatVector.fromArray(S, c, cOff + VL);
+            c10 = FloatVector.fromArray(S, c, cOff + ldc);
+            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
+            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
+            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
+        } else if (bias != null) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + VL);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+        }
+        int a0 = aOff, a1 = aOff + lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda;
+        for (int kk = 0; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+        }
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + VL);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + VL);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + VL);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + VL);
+    }
+
+    /** 8 rows × one panel: 16 accumulators, each k step loads 2 weight vectors and broadcasts 8 inputs. */
+    private static void rows8(float[] a, int aOff, int lda, int k, float[] p, int pOff, float[] bias, int col,
+                              float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, c, cOff);
+            c01 = FloatVector.fromArray(S, c, cOff + VL);
+            c10 = FloatVector.fromArray(S, c, cOff + ldc);
+            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
+            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
+            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
+            c40 = FloatVector.fromArray(S, c, cOff + 4 * ldc);
+            c41 = FloatVector.fromArray(S, c, cOff + 4 * ldc + VL);
+            c50 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+            c51 = FloatVector.fromArray(S, c, cOff + 5 * ldc + VL);
+            c60 = FloatVector.fromArray(S, c, cOff + 6 * ldc);
+            c61 = FloatVector.fromArray(S, c, cOff + 6 * ldc + VL);
+            c70 = FloatVector.fromArray(S, c, cOff + 7 * ldc);
+            c71 = FloatVector.fromArray(S, c, cOff + 7 * ldc + VL);
+        } else if (bias != null) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + VL);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+            c40 = c00;
+            c41 = c01;
+            c50 = c00;
+            c51 = c01;
+            c60 = c00;
+            c61 = c01;
+            c70 = c00;
+            c71 = c01;
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+            c40 = c00;
+            c41 = c00;
+            c50 = c00;
+            c51 = c00;
+            c60 = c00;
+            c61 = c00;
+            c70 = c00;
+            c71 = c00;
+        }
+        int a0 = aOff;
+        int a1 = aOff + lda;
+        int a2 = aOff + 2 * lda;
+        int a3 = aOff + 3 * lda;
+        int a4 = aOff + 4 * lda;
+        int a5 = aOff + 5 * lda;
+        int a6 = aOff + 6 * lda;
+        int a7 = aOff + 7 * lda;
+        for (int kk = 0; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + kk]);
+            c40 = w0.fma(x4, c40);
+            c41 = w1.fma(x4, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a[a5 + kk]);
+            c50 = w0.fma(x5, c50);
+            c51 = w1.fma(x5, c51);
+            FloatVector x6 = FloatVector.broadcast(S, a[a6 + kk]);
+            c60 = w0.fma(x6, c60);
+            c61 = w1.fma(x6, c61);
+            FloatVector x7 = FloatVector.broadcast(S, a[a7 + kk]);
+            c70 = w0.fma(x7, c70);
+            c71 = w1.fma(x7, c71);
+        }
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + VL);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + VL);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + VL);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + VL);
+        c40.intoArray(c, cOff + 4 * ldc);
+        c41.intoArray(c, cOff + 4 * ldc + VL);
+        c50.intoArray(c, cOff + 5 * ldc);
+        c51.intoArray(c, cOff + 5 * ldc + VL);
+        c60.intoArray(c, cOff + 6 * ldc);
+        c61.intoArray(c, cOff + 6 * ldc + VL);
+        c70.intoArray(c, cOff + 7 * ldc);
+        c71.intoArray(c, cOff + 7 * ldc + VL);
+    }
+
+    /**
+     * One row × one panel (batch 1: a matrix-vector product). Four k steps at a time into separate
+     * accumulators, so the FMA latency is hidden; they are summed at the end.
+     */
+    private static void row1(float[] a, int aOff, int k, float[] p, int pOff, float[] bias, int col, float[] c, int cOff,
+                             boolean accumulate) {
+        FloatVector s0, s1;
+        if (accumulate) {
+            s0 = FloatVector.fromArray(S, c, cOff);
+            s1 = FloatVector.fromArray(S, c, cOff + VL);
+        } else if (bias != null) {
+            s0 = FloatVector.fromArray(S, bias, col);
+            s1 = FloatVector.fromArray(S, bias, col + VL);
+        } else {
+            s0 = FloatVector.zero(S);
+            s1 = s0;
+        }
+        FloatVector t0 = FloatVector.zero(S), t1 = t0, u0 = t0, u1 = t0, v0 = t0, v1 = t0;
+        int kk = 0;
+        for (; kk + 4 <= k; kk += 4) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+            FloatVector x2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
+            FloatVector x3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+            t0 = FloatVector.fromArray(S, p, po + NR).fma(x1, t0);
+            t1 = FloatVector.fromArray(S, p, po + NR + VL).fma(x1, t1);
+            u0 = FloatVector.fromArray(S, p, po + 2 * NR).fma(x2, u0);
+            u1 = FloatVector.fromArray(S, p, po + 2 * NR + VL).fma(x2, u1);
+            v0 = FloatVector.fromArray(S, p, po + 3 * NR).fma(x3, v0);
+            v1 = FloatVector.fromArray(S, p, po + 3 * NR + VL).fma(x3, v1);
+        }
+        for (; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+        }
+        s0.add(t0).add(u0.add(v0)).intoArray(c, cOff);
+        s1.add(t1).add(u1.add(v1)).intoArray(c, cOff + VL);
+    }
+
+    /** As {@link #rows4}, over [A | A2]. */
+    private static void rows4Cat(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, float[] p, int pOff,
+                              float[] bias, int col, float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, c, cOff);
+            c01 = FloatVector.fromArray(S, c, cOff + VL);
+            c10 = FloatVector.fromArray(S, c, cOff + ldc);
+            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
+            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
+            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
+        } else if (bias != null) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + VL);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+        }
+        int i0 = aOff, i1 = aOff + lda, i2 = aOff + 2 * lda, i3 = aOff + 3 * lda;
+        for (int kk = 0; kk < k1; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[i0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[i1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[i2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[i3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+        }
+        // the second source, if any, continues the reduction (weights rows k1..k-1)
+        int b0 = a2Off - k1, b1 = b0 + lda2, b2 = b0 + 2 * lda2, b3 = b0 + 3 * lda2;
+        for (int kk = k1; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a2[b0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a2[b1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a2[b2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a2[b3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+        }
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + VL);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + VL);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + VL);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + VL);
+    }
+
+    /** As {@link #rows8}, over [A | A2]: rows of A for weight rows 0..k1-1, then rows of A2 (the step product of {@link #gemm2}). */
+    private static void rows8Cat(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, float[] p, int pOff,
+                              float[] bias, int col, float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, c, cOff);
+            c01 = FloatVector.fromArray(S, c, cOff + VL);
+            c10 = FloatVector.fromArray(S, c, cOff + ldc);
+            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
+            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
+            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
+            c40 = FloatVector.fromArray(S, c, cOff + 4 * ldc);
+            c41 = FloatVector.fromArray(S, c, cOff + 4 * ldc + VL);
+            c50 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+            c51 = FloatVector.fromArray(S, c, cOff + 5 * ldc + VL);
+            c60 = FloatVector.fromArray(S, c, cOff + 6 * ldc);
+            c61 = FloatVector.fromArray(S, c, cOff + 6 * ldc + VL);
+            c70 = FloatVector.fromArray(S, c, cOff + 7 * ldc);
+            c71 = FloatVector.fromArray(S, c, cOff + 7 * ldc + VL);
+        } else if (bias != null) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + VL);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+            c40 = c00;
+            c41 = c01;
+            c50 = c00;
+            c51 = c01;
+            c60 = c00;
+            c61 = c01;
+            c70 = c00;
+            c71 = c01;
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+            c40 = c00;
+            c41 = c00;
+            c50 = c00;
+            c51 = c00;
+            c60 = c00;
+            c61 = c00;
+            c70 = c00;
+            c71 = c00;
+        }
+        int i0 = aOff;
+        int i1 = aOff + lda;
+        int i2 = aOff + 2 * lda;
+        int i3 = aOff + 3 * lda;
+        int i4 = aOff + 4 * lda;
+        int i5 = aOff + 5 * lda;
+        int i6 = aOff + 6 * lda;
+        int i7 = aOff + 7 * lda;
+        for (int kk = 0; kk < k1; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[i0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[i1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[i2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[i3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a[i4 + kk]);
+            c40 = w0.fma(x4, c40);
+            c41 = w1.fma(x4, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a[i5 + kk]);
+            c50 = w0.fma(x5, c50);
+            c51 = w1.fma(x5, c51);
+            FloatVector x6 = FloatVector.broadcast(S, a[i6 + kk]);
+            c60 = w0.fma(x6, c60);
+            c61 = w1.fma(x6, c61);
+            FloatVector x7 = FloatVector.broadcast(S, a[i7 + kk]);
+            c70 = w0.fma(x7, c70);
+            c71 = w1.fma(x7, c71);
+        }
+        // the second source, if any, continues the reduction (weights rows k1..k-1)
+        int b0 = a2Off - k1;
+        int b1 = b0 + lda2;
+        int b2 = b0 + 2 * lda2;
+        int b3 = b0 + 3 * lda2;
+        int b4 = b0 + 4 * lda2;
+        int b5 = b0 + 5 * lda2;
+        int b6 = b0 + 6 * lda2;
+        int b7 = b0 + 7 * lda2;
+        for (int kk = k1; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, a2[b0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a2[b1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a2[b2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a2[b3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a2[b4 + kk]);
+            c40 = w0.fma(x4, c40);
+            c41 = w1.fma(x4, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a2[b5 + kk]);
+            c50 = w0.fma(x5, c50);
+            c51 = w1.fma(x5, c51);
+            FloatVector x6 = FloatVector.broadcast(S, a2[b6 + kk]);
+            c60 = w0.fma(x6, c60);
+            c61 = w1.fma(x6, c61);
+            FloatVector x7 = FloatVector.broadcast(S, a2[b7 + kk]);
+            c70 = w0.fma(x7, c70);
+            c71 = w1.fma(x7, c71);
+        }
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + VL);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + VL);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + VL);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + VL);
+        c40.intoArray(c, cOff + 4 * ldc);
+        c41.intoArray(c, cOff + 4 * ldc + VL);
+        c50.intoArray(c, cOff + 5 * ldc);
+        c51.intoArray(c, cOff + 5 * ldc + VL);
+        c60.intoArray(c, cOff + 6 * ldc);
+        c61.intoArray(c, cOff + 6 * ldc + VL);
+        c70.intoArray(c, cOff + 7 * ldc);
+        c71.intoArray(c, cOff + 7 * ldc + VL);
+    }
+
+    /** As {@link #row1}, over [A | A2]. */
+    private static void row1Cat(float[] a, int aOff, int k1, float[] a2, int a2Off, int k, float[] p, int pOff, float[] bias, int col,
+                             float[] c, int cOff, boolean accumulate) {
+        FloatVector s0, s1;
+        if (accumulate) {
+            s0 = FloatVector.fromArray(S, c, cOff);
+            s1 = FloatVector.fromArray(S, c, cOff + VL);
+        } else if (bias != null) {
+            s0 = FloatVector.fromArray(S, bias, col);
+            s1 = FloatVector.fromArray(S, bias, col + VL);
+        } else {
+            s0 = FloatVector.zero(S);
+            s1 = s0;
+        }
+        FloatVector t0 = FloatVector.zero(S), t1 = t0, u0 = t0, u1 = t0, v0 = t0, v1 = t0;
+        int kk = 0;
+        for (; kk + 4 <= k1; kk += 4) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+            FloatVector x2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
+            FloatVector x3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+            t0 = FloatVector.fromArray(S, p, po + NR).fma(x1, t0);
+            t1 = FloatVector.fromArray(S, p, po + NR + VL).fma(x1, t1);
+            u0 = FloatVector.fromArray(S, p, po + 2 * NR).fma(x2, u0);
+            u1 = FloatVector.fromArray(S, p, po + 2 * NR + VL).fma(x2, u1);
+            v0 = FloatVector.fromArray(S, p, po + 3 * NR).fma(x3, v0);
+            v1 = FloatVector.fromArray(S, p, po + 3 * NR + VL).fma(x3, v1);
+        }
+        for (; kk < k1; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+        }
+        // the second source, if any, continues the reduction (weights rows k1..k-1)
+        for (int b = a2Off - k1; kk < k; kk++) {
+            int po = pOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a2[b + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+        }
+        s0.add(t0).add(u0.add(v0)).intoArray(c, cOff);
+        s1.add(t1).add(u1.add(v1)).intoArray(c, cOff + VL);
+    }
+
+    /**
+     * One row × two neighbouring panels, as {@link #row1} on each (same four k-phase accumulators, same sums, so the
+     * same bits): 16 accumulators, each k step loads 4 weight vectors (two streams) for one broadcast input.
+     */
+    private static void row1x2(float[] a, int aOff, int k, float[] p, int pOff, float[] bias, int col, float[] c, int cOff,
+                               boolean accumulate) {
+        int qOff = pOff + k * NR;
+        FloatVector s0, s1, s2, s3;
+        if (accumulate) {
+            s0 = FloatVector.fromArray(S, c, cOff);
+            s1 = FloatVector.fromArray(S, c, cOff + VL);
+            s2 = FloatVector.fromArray(S, c, cOff + NR);
+            s3 = FloatVector.fromArray(S, c, cOff + NR + VL);
+        } else if (bias != null) {
+            s0 = FloatVector.fromArray(S, bias, col);
+            s1 = FloatVector.fromArray(S, bias, col + VL);
+            s2 = FloatVector.fromArray(S, bias, col + NR);
+            s3 = FloatVector.fromArray(S, bias, col + NR + VL);
+        } else {
+            s0 = FloatVector.zero(S);
+            s1 = s0;
+            s2 = s0;
+            s3 = s0;
+        }
+        FloatVector t0 = FloatVector.zero(S), t1 = t0, t2 = t0, t3 = t0, u0 = t0, u1 = t0, u2 = t0, u3 = t0;
+        FloatVector v0 = t0, v1 = t0, v2 = t0, v3 = t0;
+        int kk = 0;
+        for (; kk + 4 <= k; kk += 4) {
+            int po = pOff + kk * NR, qo = qOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+            s2 = FloatVector.fromArray(S, p, qo).fma(x0, s2);
+            s3 = FloatVector.fromArray(S, p, qo + VL).fma(x0, s3);
+            FloatVector x1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+            t0 = FloatVector.fromArray(S, p, po + NR).fma(x1, t0);
+            t1 = FloatVector.fromArray(S, p, po + NR + VL).fma(x1, t1);
+            t2 = FloatVector.fromArray(S, p, qo + NR).fma(x1, t2);
+            t3 = FloatVector.fromArray(S, p, qo + NR + VL).fma(x1, t3);
+            FloatVector x2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
+            u0 = FloatVector.fromArray(S, p, po + 2 * NR).fma(x2, u0);
+            u1 = FloatVector.fromArray(S, p, po + 2 * NR + VL).fma(x2, u1);
+            u2 = FloatVector.fromArray(S, p, qo + 2 * NR).fma(x2, u2);
+            u3 = FloatVector.fromArray(S, p, qo + 2 * NR + VL).fma(x2, u3);
+            FloatVector x3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+            v0 = FloatVector.fromArray(S, p, po + 3 * NR).fma(x3, v0);
+            v1 = FloatVector.fromArray(S, p, po + 3 * NR + VL).fma(x3, v1);
+            v2 = FloatVector.fromArray(S, p, qo + 3 * NR).fma(x3, v2);
+            v3 = FloatVector.fromArray(S, p, qo + 3 * NR + VL).fma(x3, v3);
+        }
+        for (; kk < k; kk++) {
+            int po = pOff + kk * NR, qo = qOff + kk * NR;
+            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
+            s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
+            s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
+            s2 = FloatVector.fromArray(S, p, qo).fma(x0, s2);
+            s3 = FloatVector.fromArray(S, p, qo + VL).fma(x0, s3);
+        }
+        s0.add(t0).add(u0.add(v0)).intoArray(c, cOff);
+        s1.add(t1).add(u1.add(v1)).intoArray(c, cOff + VL);
+        s2.add(t2).add(u2.add(v2)).intoArray(c, cOff + NR);
+        s3.add(t3).add(u3.add(v3)).intoArray(c, cOff + NR + VL);
+    }
+
+    @Override
+    public void gates(float[] z, int zOff, int hidden, int unit, float[] c, int cOff, float[] h, int hOff) {
+        // one σ pass over the whole row covers all four gates (g comes doubled: tanh(x) = 2σ(2x) − 1); a loop
+        // with five exps would be too big for C2 to inline, and then its vectors would be boxed
+        sigmoidInPlace(z, zOff, 4 * hidden);
+        for (int u0 = 0; u0 < hidden; u0 += unit) {
+            int uq = Math.min(unit, hidden - u0), q = zOff + 4 * u0;
+            int j = 0;
+            for (; j + VL <= uq; j += VL) {
+                cellVector(z, q + j, uq, c, cOff + u0 + j, h, hOff + u0 + j);
+            }
+            for (; j < uq; j++) {
+                float g = 2f * z[q + 2 * uq + j] - 1f;
+                float cell = z[q + uq + j] * c[cOff + u0 + j] + z[q + j] * g;
+                c[cOff + u0 + j] = cell;
+                h[hOff + u0 + j] = z[q + 3 * uq + j] * ScalarKernels.tanh(cell);
+            }
+        }
+    }
+
+    /**
+     * c = f⊙c + i⊙g; h = o⊙tanh(c), from σ(z) of i, f, g', o at a[off], a[off+n], a[off+2n], a[off+3n]
+     * (n units per gate block), with g = 2σ(z_g') − 1.
+     */
+    private static void cellVector(float[] a, int off, int n, float[] c, int cOff, float[] h, int hOff) {
+        FloatVector i = FloatVector.fromArray(S, a, off);
+        FloatVector f = FloatVector.fromArray(S, a, off + n);
+        FloatVector g = FloatVector.fromArray(S, a, off + 2 * n).fma(2f, -1f);
+        FloatVector o = FloatVector.fromArray(S, a, off + 3 * n);
+        FloatVector cell = f.fma(FloatVector.fromArray(S, c, cOff), i.mul(g));
+        cell.intoArray(c, cOff);
+        o.mul(tanh(cell)).intoArray(h, hOff);
+    }
+
+    private static void sigmoidInPlace(float[] a, int off, int n) {
+        int j = 0;
+        for (; j + VL <= n; j += VL) {
+            sigmoid(FloatVector.fromArray(S, a, off + j)).intoArray(a, off + j);
+        }
+        for (; j < n; j++) {
+            a[off + j] = ScalarKernels.sigmoid(a[off + j]);
+        }
+    }
+
+    // The JDK 17 lanewise EXP and TANH were not compiled to SIMD code here (~5 ns per lane), so exp and tanh are
+    // written out: Cephes' expf and tanhf, about 1-2 ulp. These small static methods must be inlined into the
+    // loops above; if one were not, its FloatVector arguments would be boxed (tests would not see it, -prof gc would).
+
+    /** σ(z) = 1/(1+e^{-z}); e^{-z} is clamped finite, so σ(-∞) = tiny ≈ 0 and σ(+∞) = 1, NaN stays NaN. */
+    private static FloatVector sigmoid(FloatVector z) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        return one.div(one.add(exp(z.neg())));
+    }
+
+    /**
+     * e^x for x clamped to [-87, 88]: 2^n · e^r with n = round(x/ln2) and r = x - n·ln2 (ln2 split in two parts
+     * for exactness), e^r by Cephes' degree-6 polynomial. Adding 1.5·2²³ rounds x/ln2 to an integer whose bits
+     * sit in the low mantissa, so 2^n is built from them without a float-to-int conversion.
+     */
+    private static FloatVector exp(FloatVector x) {
+        x = x.max(-87f).min(88f);
+        FloatVector t = x.fma(1.44269504088896341f, 12582912f);
+        FloatVector n = t.sub(12582912f);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -0.693359375f), x);
+        r = n.fma(FloatVector.broadcast(S, 2.12194440e-4f), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f)
+                .fma(r, FloatVector.broadcast(S, 8.3334519073e-3f))
+                .fma(r, FloatVector.broadcast(S, 4.1665795894e-2f))
+                .fma(r, FloatVector.broadcast(S, 1.6666665459e-1f))
+                .fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        FloatVector pow2n = t.reinterpretAsInts().add(127 - 0x4B400000).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(pow2n);
+    }
+
+    /** tanh(x): 1 - 2/(e^{2|x|}+1) with x's sign for |x| ≥ 0.625, else Cephes' odd polynomial x + x³·P(x²). */
+    private static FloatVector tanh(FloatVector x) {
+        FloatVector a = x.abs();
+        FloatVector big = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(a.add(a)).add(1f)));
+        big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
+        FloatVector s = x.mul(x);
+        FloatVector small = s.fma(-5.70498872745e-3f, 2.06390887954e-2f)
+                .fma(s, FloatVector.broadcast(S, -5.37397155531e-2f))
+                .fma(s, FloatVector.broadcast(S, 1.33314422036e-1f))
+                .fma(s, FloatVector.broadcast(S, -3.33332819422e-1f))
+                .mul(s).fma(x, x);
+        return small.blend(big, a.compare(VectorOperators.GE, 0.625f));
+    }
+}

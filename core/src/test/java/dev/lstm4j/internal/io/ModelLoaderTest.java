@@ -1,0 +1,134 @@
+package dev.lstm4j.internal.io;
+
+import dev.lstm4j.DType;
+import dev.lstm4j.FileFormatException;
+import dev.lstm4j.Fixture;
+import dev.lstm4j.LstmModel;
+import dev.lstm4j.ModelException;
+import dev.lstm4j.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ModelLoaderTest {
+    @TempDir
+    Path tmp;
+
+    /** The tensors of a fixture, changed by {@code edit}, written to a new file. */
+    private Path edited(String fixture, Consumer<Map<String, Tensor>> edit) {
+        Map<String, Tensor> t = new LinkedHashMap<>(Safetensors.read(Fixture.named(fixture).model()).tensors());
+        edit.accept(t);
+        Path p = tmp.resolve(fixture + "-edited.safetensors");
+        Safetensors.write(p, t, Map.of());
+        return p;
+    }
+
+    private static String fails(Path p) {
+        return assertThrows(ModelException.class, () -> ModelLoader.load(p, ModelLoader.Options.DEFAULT)).getMessage();
+    }
+
+    @Test
+    void missingKey() {
+        String m = fails(edited("bidir_layers2_proj", t -> t.remove("lstm.bias_hh_l1_reverse")));
+        assertTrue(m.contains("lstm.bias_hh_l1_reverse"), m);
+    }
+
+    @Test
+    void strayKeyUnderThePrefix() {
+        String m = fails(edited("basic_f32", t -> t.put("lstm.weight_ih_l1", t.get("lstm.weight_ih_l0"))));
+        assertTrue(m.contains("lstm.weight_ih_l1") || m.contains("missing"), m);
+        m = fails(edited("basic_f32", t -> t.put("lstm.running_mean", t.get("lstm.bias_ih_l0"))));
+        assertTrue(m.contains("lstm.running_mean: unexpected tensor"), m);
+    }
+
+    @Test
+    void wrongShapeNamesTheTensorBothShapesAndTheMeaning() {
+        String m = fails(edited("basic_f32", t -> t.put("lstm.weight_hh_l0", Tensor.zeros(DType.F32, 28, 6))));
+        assertTrue(m.contains("lstm.weight_hh_l0: expected shape (4*hidden=28, hidden=7) = (28, 7), file has (28, 6)"), m);
+        assertTrue(m.startsWith(Fixture.named("basic_f32").dir().toString()) || m.contains("edited.safetensors"), m);
+    }
+
+    @Test
+    void gruShapedWeightsAreNotAnLstm() {
+        String m = fails(edited("basic_f32", t -> t.put("lstm.weight_ih_l0", Tensor.zeros(DType.F32, 21, 5))));
+        assertTrue(m.contains("GRU"), m);
+    }
+
+    @Test
+    void ambiguousPrefixAsksForOne() {
+        Path p = edited("basic_f32", t -> {
+            for (String k : new java.util.ArrayList<>(t.keySet())) {
+                if (k.startsWith("lstm.")) {
+                    t.put("decoder." + k, t.get(k));
+                }
+            }
+        });
+        String m = fails(p);
+        assertTrue(m.contains("'decoder.lstm.', 'lstm.'") && m.contains("--prefix"), m);
+        LstmModel chosen = ModelLoader.load(p, new ModelLoader.Options("decoder.lstm", null, false));
+        assertEquals("decoder.lstm.", chosen.prefix());
+    }
+
+    @Test
+    void noLstmAtAll() {
+        String m = fails(edited("basic_f32", t -> t.keySet().removeIf(k -> k.startsWith("lstm."))));
+        assertTrue(m.contains("no LSTM weights found") && m.contains("fc.weight"), m);
+    }
+
+    @Test
+    void mixedFloat64IsRefused() {
+        String m = fails(edited("basic_f32", t -> t.put("lstm.bias_ih_l0", t.get("lstm.bias_ih_l0").to(DType.F64))));
+        assertTrue(m.contains("float64") && m.contains("one dtype"), m);
+    }
+
+    @Test
+    void ambiguousHeadAsksForOne() {
+        Path p = edited("basic_f32", t -> {
+            t.put("out.weight", t.get("fc.weight"));
+            t.put("out.bias", t.get("fc.bias"));
+        });
+        String m = fails(p);
+        assertTrue(m.contains("'fc.', 'out.'") && m.contains("--head"), m);
+        assertEquals("out.", ModelLoader.load(p, new ModelLoader.Options(null, "out", false)).headPrefix());
+        assertNull(ModelLoader.load(p, new ModelLoader.Options(null, null, true)).head());
+    }
+
+    @Test
+    void headMustFitTheOutput() {
+        Path p = edited("basic_f32", t -> t.put("fc.weight", Tensor.zeros(DType.F32, t.get("fc.weight").size(0), 6)));
+        String m = assertThrows(ModelException.class, () -> ModelLoader.load(p, new ModelLoader.Options(null, "fc.", false))).getMessage();
+        assertTrue(m.contains("in_features = D*hidden = 7") && m.contains("file has 6"), m);
+    }
+
+    @Test
+    void unrelatedTensorsAreReportedAsIgnored() {
+        LstmModel m = ModelLoader.load(edited("basic_f32", t -> t.put("embedding.weight", Tensor.zeros(DType.F32, 10, 3))),
+                ModelLoader.Options.DEFAULT);
+        assertEquals(java.util.List.of("embedding.weight"), m.ignoredKeys());
+    }
+
+    @Test
+    void cellMissingBias() {
+        String m = fails(edited("lstmcell", t -> t.remove("cell.bias_hh")));
+        assertTrue(m.contains("cell.bias_hh"), m);
+    }
+
+    @Test
+    void aFileThatIsNotWeights() throws IOException {
+        Path p = tmp.resolve("notes.txt");
+        Files.writeString(p, "just some text, not tensors");
+        String m = assertThrows(FileFormatException.class, () -> ModelLoader.load(p, ModelLoader.Options.DEFAULT)).getMessage();
+        assertTrue(m.contains("notes.txt") && m.contains("not a weights file"), m);
+    }
+}

@@ -1,0 +1,110 @@
+package dev.lstm4j.internal.io;
+
+import dev.lstm4j.DType;
+import dev.lstm4j.FileFormatException;
+import dev.lstm4j.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class NpyCsvTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void npyRoundTrip() {
+        for (DType d : new DType[] {DType.F32, DType.F64}) {
+            Tensor t = Tensor.of(d, new int[] {2, 1, 3}, new double[] {1, 2.5, -3, Double.NaN, 1e-7, 7});
+            Path p = tmp.resolve("a.npy");
+            Npy.write(p, t);
+            Tensor back = Npy.read(p);
+            assertEquals(d, back.dtype());
+            assertArrayEquals(t.shape(), back.shape());
+            assertEquals(Arrays.toString(t.toDoubleArray()), Arrays.toString(back.toDoubleArray()));
+        }
+    }
+
+    /** A hand-made header: 'fortran_order': True means column-major data, big-endian '>f8' honoured. */
+    @Test
+    void npyFortranOrderAndBigEndian() throws IOException {
+        String dict = "{'descr': '>f8', 'fortran_order': True, 'shape': (2, 3), }";
+        String header = dict + " ".repeat(128 - 10 - dict.length() - 1) + "\n";
+        ByteBuffer b = ByteBuffer.allocate(10 + header.length() + 6 * 8);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+        b.order(ByteOrder.LITTLE_ENDIAN).putShort((short) header.length()).order(ByteOrder.BIG_ENDIAN);
+        b.put(header.getBytes(StandardCharsets.ISO_8859_1));
+        for (double v : new double[] {0, 3, 1, 4, 2, 5}) { // column-major storage of [[0,1,2],[3,4,5]]
+            b.putDouble(v);
+        }
+        Path p = tmp.resolve("f.npy");
+        Files.write(p, b.array());
+        assertEquals("[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]", Arrays.toString(Npy.read(p).toDoubleArray()));
+    }
+
+    @Test
+    void npyErrors() throws IOException {
+        Path p = tmp.resolve("bad.npy");
+        Files.writeString(p, "not numpy at all");
+        assertTrue(assertThrows(FileFormatException.class, () -> Npy.read(p)).getMessage().contains("magic"));
+        Npy.write(p, Tensor.zeros(DType.F32, 4, 4));
+        byte[] all = Files.readAllBytes(p);
+        Files.write(p, Arrays.copyOf(all, all.length - 4));
+        String m = assertThrows(FileFormatException.class, () -> Npy.read(p)).getMessage();
+        assertTrue(m.contains("needs 64 bytes") && m.contains("truncated"), m);
+        String intHeader = new String(all, 0, 128, StandardCharsets.ISO_8859_1).replace("<f4", "<c8");
+        byte[] ints = Arrays.copyOf(all, all.length);
+        System.arraycopy(intHeader.getBytes(StandardCharsets.ISO_8859_1), 0, ints, 0, 128);
+        Files.write(p, ints);
+        m = assertThrows(FileFormatException.class, () -> Npy.read(p)).getMessage();
+        assertTrue(m.contains("'<c8' is not supported") && m.contains("astype"), m);
+    }
+
+    @Test
+    void csvWithHeaderNanAndRoundTrip() throws IOException {
+        Path p = tmp.resolve("x.csv");
+        Files.writeString(p, "a, b\n1,2\n3.5,nan\n-1e-3,4\n\n");
+        Csv.Table t = Csv.read(p, DType.F64);
+        assertEquals(List.of("a", "b"), t.header());
+        assertArrayEquals(new int[] {3, 2}, t.values().shape());
+        assertTrue(Double.isNaN(t.values().get(1, 1)));
+        Path out = tmp.resolve("y.csv");
+        Csv.write(out, t.values(), null);
+        Csv.Table back = Csv.read(out, DType.F64);
+        assertNull(back.header());
+        assertEquals(Arrays.toString(t.values().toDoubleArray()), Arrays.toString(back.values().toDoubleArray()));
+    }
+
+    @Test
+    void csvErrorsNameLineAndColumn() throws IOException {
+        Path p = tmp.resolve("x.csv");
+        Files.writeString(p, "1,2\n3,x\n");
+        String m = assertThrows(FileFormatException.class, () -> Csv.read(p, DType.F32)).getMessage();
+        assertTrue(m.contains("line 2, column 2: 'x' is not a number"), m);
+        Files.writeString(p, "1,2\n3\n");
+        m = assertThrows(FileFormatException.class, () -> Csv.read(p, DType.F32)).getMessage();
+        assertTrue(m.contains("line 2: 1 columns, but earlier rows have 2"), m);
+        Files.writeString(p, "a,b\n");
+        m = assertThrows(FileFormatException.class, () -> Csv.read(p, DType.F32)).getMessage();
+        assertTrue(m.contains("no data rows"), m);
+        Files.writeString(p, "1,2\n\n3,4\n");
+        m = assertThrows(FileFormatException.class, () -> Csv.read(p, DType.F32)).getMessage();
+        assertTrue(m.contains("blank line"), m);
+        Files.writeString(p, "1,2\n1d,4\n"); // Java's parser would take "1d"; we do not
+        m = assertThrows(FileFormatException.class, () -> Csv.read(p, DType.F32)).getMessage();
+        assertTrue(m.contains("line 2, column 1: '1d' is not a number"), m);
+    }
+}

@@ -1,9 +1,0 @@
-package dev.lstm4j.kernel;
-
-/** The kernel contract for the plain-Java kernels. */
-class ScalarKernelsTest extends KernelContractTest {
-    @Override
-    LstmKernels kernels() {
-        return Kernels.scalar();
-    }
-}
