@@ -1,14 +1,14 @@
 package dev.lstm4j;
 
+import dev.lstm4j.internal.Engines;
+import dev.lstm4j.internal.LstmChecks;
 import dev.lstm4j.internal.LstmEngine;
+import dev.lstm4j.internal.ReferenceEngine;
 import dev.lstm4j.internal.Validate;
-import dev.lstm4j.internal.kernel.FastLstm;
 import dev.lstm4j.reference.ReferenceLstm;
 import dev.lstm4j.reference.StepObserver;
 
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * An {@code nn.LSTM} (or {@code nn.LSTMCell} run over a sequence) for inference: layers, bidirectional,
@@ -18,6 +18,9 @@ import java.util.Set;
  * <p>A model whose tensors are all float64 computes in float64; any other (float32, float16, bfloat16)
  * computes in float32, as PyTorch does after {@code model.float()}.
  *
+ * <p>Immutable and thread-safe: any number of threads may call {@link #forward} at once (each call has its own
+ * work buffers; the fast path's worker threads are shared). Proven by {@code ConcurrencyTest}.
+ *
  * <p>Legend: B batch, T steps, I input, H hidden, P projection, Hh = P if projected else H, L layers,
  * D directions.
  */
@@ -25,9 +28,9 @@ public final class Lstm {
     private final LstmConfig config;
     private final List<CellWeights> cells;
     private final Precision precision;
-    private final ReferenceLstm reference;
-    private final LstmEngine engine;
     private final EngineChoice choice;
+    private final LstmEngine engine;
+    private volatile ReferenceLstm reference;
 
     /**
      * On the fast path ({@link EngineChoice#FAST}).
@@ -41,15 +44,13 @@ public final class Lstm {
 
     /** As {@link #Lstm(LstmConfig, List)}, on the path {@code choice} names. */
     public Lstm(LstmConfig config, List<CellWeights> cells, EngineChoice choice) {
-        validate(config, cells, "");
+        Validate.model(config != null && cells != null && choice != null, "Lstm needs a config, cells and an engine choice");
+        LstmChecks.validate(config, cells, "");
         this.config = config;
         this.cells = List.copyOf(cells);
-        this.precision = precisionOf(cells, "");
-        this.reference = new ReferenceLstm(config, this.cells, precision);
+        this.precision = LstmChecks.precisionOf(cells, "");
         this.choice = choice;
-        // float64 stays on the reference path, which computes in double; so do weights the fast path cannot pack
-        boolean fast = choice == EngineChoice.FAST && precision == Precision.F32 && FastLstm.supports(this.cells);
-        this.engine = fast ? new FastLstm(config, this.cells) : reference;
+        this.engine = Engines.create(config, this.cells, precision, choice, this::reference);
     }
 
     /** The same weights on another path: {@code lstm.withEngine(EngineChoice.REFERENCE)} for the readable one. */
@@ -57,9 +58,45 @@ public final class Lstm {
         return other == choice ? this : new Lstm(config, cells, other);
     }
 
-    /** The engine {@link #forward} uses when no observer is given. */
-    public LstmEngine engine() {
+    /** The path asked for when this model was built. */
+    public EngineChoice engineChoice() {
+        return choice;
+    }
+
+    /**
+     * Whether {@link #forward} runs on the fast path: false for the reference choice, float64 models and weights
+     * the fast path cannot pack (calls with an observer always use the reference path).
+     */
+    public boolean usesFastPath() {
+        return !(engine instanceof ReferenceEngine);
+    }
+
+    /** The engine {@link #forward} uses without an observer; for {@link LstmSession}, in this package. */
+    LstmEngine engine() {
         return engine;
+    }
+
+    /** What computes {@link #forward}, for logs: e.g. {@code FastLstm[vector, threads=2]} or {@code reference}. */
+    public String engineName() {
+        return engine.toString();
+    }
+
+    /**
+     * The readable path over these weights: one method per equation of the reference card. Built on first use
+     * (it holds the weights as doubles).
+     */
+    public ReferenceLstm reference() {
+        ReferenceLstm r = reference;
+        if (r == null) {
+            synchronized (this) {
+                r = reference;
+                if (r == null) {
+                    r = new ReferenceLstm(config, cells, precision);
+                    reference = r;
+                }
+            }
+        }
+        return r;
     }
 
     public LstmConfig config() {
@@ -80,44 +117,29 @@ public final class Lstm {
         return cells;
     }
 
-    /** Forward pass from zero state. */
-    public LstmOutput forward(Tensor input, Layout layout) {
-        return forward(input, layout, null);
+    /** Forward pass over a batch-first {@code (B, T, I)} or unbatched {@code (T, I)} input, from zero state. */
+    public LstmOutput forward(Tensor input) {
+        return forward(input, ForwardOptions.defaults());
     }
 
     /**
-     * Forward pass, as {@code lstm(input, (h0, c0))}.
+     * Forward pass, as {@code lstm(input, (h0, c0))}; with lengths, over a batch of sequences of different
+     * lengths with PyTorch's packed-sequence semantics ({@code pack_padded_sequence(x, lengths,
+     * enforce_sorted=False)}, then {@code pad_packed_sequence(..., total_length=T)}): row b reads steps
+     * 0..lengths[b]-1 only; the reverse direction starts at its last valid step; h_n and c_n hold each row's state
+     * at its own end; padded output steps are 0. With an observer the pass runs on the reference path and reports
+     * every step (batch rows numbered as in the input, steps as input time indices).
      *
-     * @param input   {@code (B, T, I)} or {@code (T, B, I)} as {@code layout} says, or unbatched {@code (T, I)};
-     *                converted to the model's precision
-     * @param layout  where the batch dimension of a 3-D input is; ignored for 2-D input
-     * @param initial h0 and c0 in PyTorch's shapes, or null for zeros
-     * @throws InputException when a shape does not fit the model
-     */
-    public LstmOutput forward(Tensor input, Layout layout, LstmState initial) {
-        return forward(input, layout, initial, null);
-    }
-
-    /**
-     * Forward pass on the reference path, reporting every step's gates and states to {@code observer}
-     * (when not null). Batch rows are numbered as in the input; steps are input time indices.
-     */
-    public LstmOutput forward(Tensor input, Layout layout, LstmState initial, StepObserver observer) {
-        return forward(input, layout, initial, null, observer);
-    }
-
-    /**
-     * Forward pass over a batch of sequences of different lengths, with PyTorch's packed-sequence semantics
-     * ({@code pack_padded_sequence(x, lengths, enforce_sorted=False)}, then {@code pad_packed_sequence(...,
-     * total_length=T)}): row b reads steps 0..lengths[b]-1 only; the reverse direction starts at its last valid
-     * step; h_n and c_n hold each row's state at its own end; padded output steps are 0. Runs on this model's
-     * engine (the fast path for float32), or on the reference path when {@code observer} is not null.
-     *
-     * @param lengths  one length per batch row, each in 1..T; null means every row has all T steps
-     * @param observer receives every computed step, or null
+     * @param input {@code (B, T, I)} or {@code (T, B, I)} as the options' layout says, or unbatched {@code (T, I)};
+     *              converted to the model's precision
      * @throws InputException when a shape does not fit the model, or a length count or value is wrong
      */
-    public LstmOutput forward(Tensor input, Layout layout, LstmState initial, int[] lengths, StepObserver observer) {
+    public LstmOutput forward(Tensor input, ForwardOptions options) {
+        Validate.input(options != null, "options are null; use ForwardOptions.defaults()");
+        Layout layout = options.layout();
+        LstmState initial = options.initial();
+        int[] lengths = options.lengths();
+        StepObserver observer = options.observer();
         Validate.input(input != null, "input is null");
         Validate.input(input.dtype().isFloat(), "input: expected a float tensor, got " + input.dtype().torchName());
         Validate.input(input.rank() == 2 || input.rank() == 3, "input: expected a 3-D batch (B, T, I) / (T, B, I) or a 2-D unbatched"
@@ -151,7 +173,7 @@ public final class Lstm {
             c0 = stateTensor("c0", initial.c(), unbatched, layersDirs, batch, config.hiddenSize(), "hidden_size");
         }
 
-        LstmOutput out = observer != null ? reference.forward(x, h0, c0, lengths, observer)
+        LstmOutput out = observer != null ? reference().forward(x, h0, c0, lengths, observer)
                 : lengths == null ? engine.forward(x, h0, c0) : engine.forwardPacked(x, h0, c0, lengths);
         if (unbatched) {
             return new LstmOutput(out.output().reshape(steps, config.outputSize()),
@@ -190,60 +212,5 @@ public final class Lstm {
                 + Tensor.shapeString(t.shape()));
         Tensor r = t.to(precision.dtype());
         return unbatched ? r.reshape(layersDirs, 1, size) : r;
-    }
-
-    /**
-     * Checks every cell against the config, naming tensors as PyTorch does ({@code prefix + "weight_ih_l0"}).
-     *
-     * @throws ModelException on the first mismatch
-     */
-    public static void validate(LstmConfig config, List<CellWeights> cells, String keyPrefix) {
-        int d = config.directions();
-        Validate.model(cells.size() == config.numLayers() * d, "expected " + config.numLayers() * d
-                + " cells (num_layers * directions), got " + cells.size());
-        int h4 = 4 * config.hiddenSize();
-        for (int layer = 0; layer < config.numLayers(); layer++) {
-            for (int dir = 0; dir < d; dir++) {
-                CellWeights w = cells.get(layer * d + dir);
-                String sfx = LstmConfig.suffix(layer, dir);
-                int in = config.layerInputSize(layer);
-                String inMeaning = layer == 0 ? "input=" + in : "D*" + (config.projSize() > 0 ? "proj" : "hidden") + "=" + in;
-                Validate.shape(keyPrefix + "weight_ih_" + sfx, w.weightIh(), "(4*hidden=" + h4 + ", " + inMeaning + ")", h4, in);
-                Validate.shape(keyPrefix + "weight_hh_" + sfx, w.weightHh(), "(4*hidden=" + h4 + ", "
-                        + (config.projSize() > 0 ? "proj" : "hidden") + "=" + config.outputHiddenSize() + ")", h4, config.outputHiddenSize());
-                Validate.model(w.hasBias() == config.bias(), keyPrefix + "bias_ih_" + sfx + ": "
-                        + (config.bias() ? "missing, but the model has bias=True" : "present, but the model has bias=False"));
-                if (w.hasBias()) {
-                    Validate.shape(keyPrefix + "bias_ih_" + sfx, w.biasIh(), "(4*hidden=" + h4 + ",)", h4);
-                    Validate.shape(keyPrefix + "bias_hh_" + sfx, w.biasHh(), "(4*hidden=" + h4 + ",)", h4);
-                }
-                Validate.model(w.hasProjection() == (config.projSize() > 0), keyPrefix + "weight_hr_" + sfx + ": "
-                        + (config.projSize() > 0 ? "missing, but proj_size=" + config.projSize() : "present, but the model has no projection"));
-                if (w.hasProjection()) {
-                    Validate.shape(keyPrefix + "weight_hr_" + sfx, w.weightHr(), "(proj=" + config.projSize() + ", hidden="
-                            + config.hiddenSize() + ")", config.projSize(), config.hiddenSize());
-                }
-            }
-        }
-    }
-
-    /** F64 when every tensor is float64, F32 when none is; mixed float64 and other dtypes is refused. */
-    static Precision precisionOf(List<CellWeights> cells, String keyPrefix) {
-        Set<DType> seen = EnumSet.noneOf(DType.class);
-        for (CellWeights w : cells) {
-            for (Tensor t : new Tensor[] {w.weightIh(), w.weightHh(), w.biasIh(), w.biasHh(), w.weightHr()}) {
-                if (t != null) {
-                    Validate.model(t.dtype().isFloat(), keyPrefix + "*: weights must be float16, bfloat16, float32 or float64, found "
-                            + t.dtype().torchName());
-                    seen.add(t.dtype());
-                }
-            }
-        }
-        if (seen.contains(DType.F64)) {
-            Validate.model(seen.size() == 1, keyPrefix + "*: tensors mix float64 with " + seen + "; save every tensor in one dtype"
-                    + " (model.double() or model.float() before saving)");
-            return Precision.F64;
-        }
-        return Precision.F32;
     }
 }

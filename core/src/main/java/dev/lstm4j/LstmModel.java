@@ -1,13 +1,12 @@
 package dev.lstm4j;
 
 import dev.lstm4j.internal.Validate;
-import dev.lstm4j.reference.StepObserver;
 
 import java.util.List;
 
 /**
- * An LSTM with an optional {@code nn.Linear} head applied to every step of its output, as loaded from a
- * weights file by {@link dev.lstm4j.internal.io.ModelLoader}.
+ * An LSTM with an optional {@code nn.Linear} head applied to every step of its output, as {@link Lstm4j#load}
+ * builds it from a weights file. Immutable and thread-safe, like {@link Lstm}.
  *
  * @param lstm        the LSTM
  * @param head        the head, or null
@@ -18,6 +17,7 @@ import java.util.List;
  */
 public record LstmModel(Lstm lstm, Linear head, String prefix, String headPrefix, boolean cell, List<String> ignoredKeys) {
     public LstmModel {
+        Validate.model(lstm != null, "LstmModel needs an Lstm");
         ignoredKeys = List.copyOf(ignoredKeys);
         if (head != null) {
             Validate.model(head.inFeatures() == lstm.config().outputSize(), headPrefix + "weight: expected in_features = D*"
@@ -34,26 +34,22 @@ public record LstmModel(Lstm lstm, Linear head, String prefix, String headPrefix
         return other == lstm ? this : new LstmModel(other, head, prefix, headPrefix, cell, ignoredKeys);
     }
 
-    /** The forward pass and the head's output. */
+    /** The forward pass and the head's output (null without a head). */
     public record Result(LstmOutput lstm, Tensor head) {
     }
 
-    /** Runs the LSTM and, when there is one, the head on every step of its output. */
-    public Result forward(Tensor input, Layout layout, LstmState initial) {
-        return forward(input, layout, initial, null);
-    }
-
-    /** As {@link #forward(Tensor, Layout, LstmState)}, reporting every step to {@code observer} when not null. */
-    public Result forward(Tensor input, Layout layout, LstmState initial, StepObserver observer) {
-        return forward(input, layout, initial, null, observer);
+    /** Runs the LSTM from zero state on a batch-first or unbatched input, then the head on every step. */
+    public Result forward(Tensor input) {
+        return forward(input, ForwardOptions.defaults());
     }
 
     /**
-     * As {@link Lstm#forward(Tensor, Layout, LstmState, int[], StepObserver)}; the head is applied to every step of
-     * the padded output, as {@code head(pad_packed_sequence(...)[0])} is in PyTorch (padded steps give the bias).
+     * As {@link Lstm#forward(Tensor, ForwardOptions)}, then the head on every step of the output. With lengths the
+     * head is applied to every step of the padded output, as {@code head(pad_packed_sequence(...)[0])} is in
+     * PyTorch (padded steps give the bias).
      */
-    public Result forward(Tensor input, Layout layout, LstmState initial, int[] lengths, StepObserver observer) {
-        LstmOutput out = lstm.forward(input, layout, initial, lengths, observer);
+    public Result forward(Tensor input, ForwardOptions options) {
+        LstmOutput out = lstm.forward(input, options);
         return new Result(out, head == null ? null : head.apply(out.output()));
     }
 }

@@ -85,9 +85,9 @@ class PackedSequenceTest {
         Case c = Case.load(name);
         LstmModel model = c.model().withEngine(engine);
         if (engine == EngineChoice.FAST && model.lstm().precision() == dev.lstm4j.Precision.F32) {
-            assertTrue(model.lstm().engine() instanceof dev.lstm4j.internal.kernel.FastLstm, name + ": expected the fast path");
+            assertTrue(model.lstm().usesFastPath(), name + ": expected the fast path");
         }
-        LstmModel.Result r = model.forward(c.input(), c.layout(), c.initial(), c.lengths(), null);
+        LstmModel.Result r = model.forward(c.input(), ForwardOptions.defaults().withLayout(c.layout()).withInitial(c.initial()).withLengths(c.lengths()));
         Tolerance tol = Tolerance.of(c.model().lstm().precision());
         check(tol, name + " output", c.output(), r.lstm().output());
         check(tol, name + " h_n", c.hN(), r.lstm().hN());
@@ -113,14 +113,14 @@ class PackedSequenceTest {
         Case c = Case.load(name);
         Lstm lstm = c.model().lstm();
         Tensor x = c.layout() == Layout.SEQ_FIRST ? c.input().swapFirstTwo() : c.input();
-        LstmOutput packed = lstm.forward(c.input(), c.layout(), c.initial(), c.lengths(), null);
+        LstmOutput packed = lstm.forward(c.input(), ForwardOptions.defaults().withLayout(c.layout()).withInitial(c.initial()).withLengths(c.lengths()));
         Tensor out = c.layout() == Layout.SEQ_FIRST ? packed.output().swapFirstTwo() : packed.output();
         int ld = lstm.config().numLayers() * lstm.config().directions();
         for (int b = 0; b < c.lengths().length; b++) {
             int n = c.lengths()[b];
             Tensor xb = rows(x, b, n);
             LstmState sb = c.initial() == null ? null : new LstmState(batchRow(c.initial().h(), b), batchRow(c.initial().c(), b));
-            LstmOutput alone = lstm.forward(xb, Layout.BATCH_FIRST, sb);
+            LstmOutput alone = lstm.forward(xb, ForwardOptions.defaults().withInitial(sb));
             for (int t = 0; t < n; t++) {
                 for (int k = 0; k < out.size(2); k++) {
                     assertEquals(alone.output().get(t, k), out.get(b, t, k), name + ": output b=" + b + " t=" + t + " k=" + k);
@@ -176,8 +176,8 @@ class PackedSequenceTest {
             int[] full = new int[x.size(0)];
             java.util.Arrays.fill(full, x.size(1));
             Lstm lstm = c.model().lstm();
-            LstmOutput a = lstm.forward(random, Layout.BATCH_FIRST, c.initial());
-            LstmOutput b = lstm.forward(random, Layout.BATCH_FIRST, c.initial(), full, null);
+            LstmOutput a = lstm.forward(random, ForwardOptions.defaults().withInitial(c.initial()));
+            LstmOutput b = lstm.forward(random, ForwardOptions.defaults().withInitial(c.initial()).withLengths(full));
             assertTrue(java.util.Arrays.equals(a.output().toDoubleArray(), b.output().toDoubleArray()), "output");
             assertTrue(java.util.Arrays.equals(a.hN().toDoubleArray(), b.hN().toDoubleArray()), "h_n");
             assertTrue(java.util.Arrays.equals(a.cN().toDoubleArray(), b.cN().toDoubleArray()), "c_n");
@@ -191,8 +191,8 @@ class PackedSequenceTest {
         Case c = Case.load("packed_basic");
         Lstm lstm = c.model().lstm();
         Tensor x = rows(c.input(), 2, c.input().size(1));
-        LstmOutput cut = lstm.forward(x, Layout.BATCH_FIRST, null, new int[] {4}, null);
-        LstmOutput alone = lstm.forward(rows(c.input(), 2, 4), Layout.BATCH_FIRST, null);
+        LstmOutput cut = lstm.forward(x, ForwardOptions.defaults().withLengths(new int[] {4}));
+        LstmOutput alone = lstm.forward(rows(c.input(), 2, 4));
         assertEquals(List.of(6, 7), List.of(cut.output().size(0), cut.output().size(1)));
         assertTrue(java.util.Arrays.equals(alone.hN().toDoubleArray(), cut.hN().toDoubleArray()), "h_n");
         assertEquals(0.0, cut.output().get(5, 0));
@@ -203,16 +203,16 @@ class PackedSequenceTest {
         Case c = Case.load("packed_basic");
         Lstm lstm = c.model().lstm();
         InputException count = assertThrows(InputException.class,
-                () -> lstm.forward(c.input(), Layout.BATCH_FIRST, null, new int[] {6, 2, 4}, null));
+                () -> lstm.forward(c.input(), ForwardOptions.defaults().withLengths(new int[] {6, 2, 4})));
         assertEquals("lengths: expected one length per sequence, 4 for batch B = 4, got 3", count.getMessage());
         InputException zero = assertThrows(InputException.class,
-                () -> lstm.forward(c.input(), Layout.BATCH_FIRST, null, new int[] {6, 0, 4, 1}, null));
+                () -> lstm.forward(c.input(), ForwardOptions.defaults().withLengths(new int[] {6, 0, 4, 1})));
         assertEquals("lengths[1] = 0: each length must be in 1..6 (T, the input's time steps); drop empty sequences from the batch",
                 zero.getMessage());
         InputException tooLong = assertThrows(InputException.class,
-                () -> lstm.forward(c.input(), Layout.BATCH_FIRST, null, new int[] {6, 2, 7, 1}, null));
+                () -> lstm.forward(c.input(), ForwardOptions.defaults().withLengths(new int[] {6, 2, 7, 1})));
         assertEquals("lengths[2] = 7: each length must be in 1..6 (T, the input's time steps); pad the input to the longest sequence",
                 tooLong.getMessage());
-        assertThrows(InputException.class, () -> lstm.forward(c.input(), Layout.BATCH_FIRST, null, new int[] {6, 2, -1, 1}, null));
+        assertThrows(InputException.class, () -> lstm.forward(c.input(), ForwardOptions.defaults().withLengths(new int[] {6, 2, -1, 1})));
     }
 }

@@ -16,7 +16,7 @@ class ParityCanFailTest {
     private static final int I = 0, F = 1, G = 2, O = 3;
 
     private static boolean matches(Fixture f, Lstm lstm) {
-        LstmOutput out = lstm.forward(f.npy("input"), f.layout(), f.initialState());
+        LstmOutput out = lstm.forward(f.npy("input"), ForwardOptions.defaults().withLayout(f.layout()).withInitial(f.initialState()));
         return f.tolerance().check("output", f.npy("output"), out.output()).ok()
                 && f.tolerance().check("c_n", f.npy("c_n"), out.cN()).ok();
     }

@@ -20,7 +20,7 @@ class PyTorchParityTest {
     @MethodSource("cases")
     void matchesPyTorch(Fixture f) {
         LstmModel m = f.load();
-        LstmModel.Result r = m.forward(f.npy("input"), f.layout(), f.initialState());
+        LstmModel.Result r = m.forward(f.npy("input"), ForwardOptions.defaults().withLayout(f.layout()).withInitial(f.initialState()));
         Tolerance tol = f.tolerance();
         Check.close(f + " output", f.npy("output"), r.lstm().output(), tol);
         Check.close(f + " h_n", f.npy("h_n"), r.lstm().hN(), tol);

@@ -1,5 +1,6 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.Layout;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
@@ -75,7 +76,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println("state:  h and c start at zeros (3,)");
 
         List<StepValues> steps = new ArrayList<>();
-        LstmModel.Result r = m.forward(x, Layout.BATCH_FIRST, null, (layer, dir1, batch, step, v) -> steps.add(v));
+        LstmModel.Result r = m.forward(x, ForwardOptions.defaults().withObserver((layer, dir1, batch, step, v) -> steps.add(v)));
         for (int t = 0; t < steps.size(); t++) {
             StepValues v = steps.get(t);
             out.println();

@@ -1,12 +1,12 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.EngineChoice;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.internal.io.Csv;
 import dev.lstm4j.internal.io.Npy;
-import dev.lstm4j.reference.ReferenceLstm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -60,9 +60,9 @@ final class RunCommand implements Callable<Integer> {
         InputOptions.Loaded in = inputs.load();
         // the reference path reports each step; the fast path reports none (an observer would move the run off it)
         long steps = totalSteps(m.lstm().config(), in.input());
-        boolean stepwise = m.lstm().engine() instanceof ReferenceLstm;
+        boolean stepwise = !m.lstm().usesFastPath();
         Progress progress = stepwise ? Progress.forTerminal(err, steps) : Progress.elapsedOnTerminal(err, steps);
-        LstmModel.Result r = m.forward(in.input(), in.layout(), in.initial(), in.lengths(), stepwise ? progress : null);
+        LstmModel.Result r = m.forward(in.input(), ForwardOptions.defaults().withLayout(in.layout()).withInitial(in.initial()).withLengths(in.lengths()).withObserver(stepwise ? progress : null));
         if (progress != null) {
             progress.finish();
         }

@@ -6,7 +6,7 @@ import dev.lstm4j.LstmModel;
 import dev.lstm4j.Precision;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.internal.io.Csv;
-import dev.lstm4j.stream.LstmSession;
+import dev.lstm4j.LstmSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

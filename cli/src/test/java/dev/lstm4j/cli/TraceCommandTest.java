@@ -1,5 +1,6 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.Layout;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
@@ -31,7 +32,7 @@ class TraceCommandTest {
             assertEquals(0, r.code(), r.toString());
             LstmModel m = ModelLoader.load(demo.resolve("model.safetensors"), ModelLoader.Options.DEFAULT);
             List<StepValues> steps = new ArrayList<>();
-            m.forward(Npy.read(demo.resolve("input.npy")), Layout.BATCH_FIRST, null, (l, d, b, t, v) -> steps.add(v));
+            m.forward(Npy.read(demo.resolve("input.npy")), ForwardOptions.defaults().withObserver((l, d, b, t, v) -> steps.add(v)));
             assertEquals(3, steps.size());
             for (int t = 0; t < 3; t++) {
                 assertTrue(r.out().contains("── batch 0 · step t=" + t + " · layer 0 "), r.out());

@@ -2,7 +2,6 @@ package dev.lstm4j.reference;
 
 import dev.lstm4j.CellWeights;
 import dev.lstm4j.LstmConfig;
-import dev.lstm4j.internal.LstmEngine;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.Precision;
 import dev.lstm4j.Tensor;
@@ -22,7 +21,7 @@ import java.util.List;
  * {@code (W_ih x + b_ih) + (W_hh h + b_hh)}, in that grouping, because PyTorch computes the two products
  * separately and adds them.
  */
-public final class ReferenceLstm implements LstmEngine {
+public final class ReferenceLstm {
     /** Row block of each gate in PyTorch's weights: i, f, g, o. */
     public static final int I = 0, F = 1, G = 2, O = 3;
 
@@ -165,19 +164,17 @@ public final class ReferenceLstm implements LstmEngine {
 
     // ---- chaining the steps over time, layers and directions ----
 
-    @Override
     public LstmOutput forward(Tensor x, Tensor h0, Tensor c0) {
         return forward(x, h0, c0, null);
     }
 
-    @Override
     public LstmOutput forwardPacked(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
         return forward(x, h0, c0, lengths, null);
     }
 
     /**
      * The forward pass, reporting every step to {@code observer} when it is not null. Shapes as in
-     * {@link LstmEngine#forward}.
+     * {@link #forward(Tensor, Tensor, Tensor)}.
      */
     public LstmOutput forward(Tensor x, Tensor h0, Tensor c0, StepObserver observer) {
         return forward(x, h0, c0, null, observer);
@@ -188,6 +185,9 @@ public final class ReferenceLstm implements LstmEngine {
      * steps 0..lengths[b]-1 only. The forward direction stops after its last valid step, the reverse
      * direction starts there, h_n/c_n are each row's state at its own end, and padded outputs are 0.
      *
+     * <p>Canonical shapes, already checked (use {@link dev.lstm4j.Lstm#forward} for checked, PyTorch-shaped input):
+     * x {@code (B, T, I)}, h0 {@code (L*D, B, Hh)} and c0 {@code (L*D, B, H)} or null for zeros.
+     *
      * @param lengths (B,), each in 1..T (checked by the caller), or null for all T
      */
     public LstmOutput forward(Tensor x, Tensor h0, Tensor c0, int[] lengths, StepObserver observer) {
@@ -195,7 +195,8 @@ public final class ReferenceLstm implements LstmEngine {
         int d = config.directions(), hh = config.outputHiddenSize(), hs = config.hiddenSize();
         int layersDirs = config.numLayers() * d;
         double[] xs = x.toDoubleArray();
-        double[] h0s = h0.toDoubleArray(), c0s = c0.toDoubleArray();
+        double[] h0s = h0 == null ? new double[layersDirs * batch * hh] : h0.toDoubleArray();
+        double[] c0s = c0 == null ? new double[layersDirs * batch * hs] : c0.toDoubleArray();
         double[] hn = new double[layersDirs * batch * hh];
         double[] cn = new double[layersDirs * batch * hs];
 

@@ -1,5 +1,6 @@
 package dev.lstm4j.trace;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.Layout;
 import dev.lstm4j.Lstm;
 import dev.lstm4j.LstmConfig;
@@ -98,7 +99,7 @@ public final class Trace {
                 records.add(new TraceStep(layer, dir, row, step, copy(v)));
             }
         };
-        LstmModel.Result r = model.forward(input, layout, initial, lengths, recorder);
+        LstmModel.Result r = model.forward(input, ForwardOptions.defaults().withLayout(layout).withInitial(initial).withLengths(lengths).withObserver(recorder));
         int[] lens = new int[b];
         Arrays.fill(lens, t);
         if (lengths != null) {

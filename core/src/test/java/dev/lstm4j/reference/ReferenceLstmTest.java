@@ -1,5 +1,6 @@
 package dev.lstm4j.reference;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.CellWeights;
 import dev.lstm4j.DType;
 import dev.lstm4j.Fixture;
@@ -40,7 +41,7 @@ class ReferenceLstmTest {
         Lstm lstm = Fixture.named("proj").load().lstm();
         Tensor x = Fixture.named("proj").npy("input");
         List<StepValues> steps = new ArrayList<>();
-        lstm.forward(x, Layout.BATCH_FIRST, null, (l, d, b, t, v) -> steps.add(v));
+        lstm.forward(x, ForwardOptions.defaults().withObserver((l, d, b, t, v) -> steps.add(v)));
         assertTrue(steps.size() > 1);
         Precision p = Precision.F32;
         ReferenceLstm.Params w = new ReferenceLstm(lstm.config(), lstm.cells(), p).params(0, 0);
@@ -61,7 +62,7 @@ class ReferenceLstmTest {
     @Test
     void saturatedGatesStayFinite() {
         Fixture f = Fixture.named("saturated"); // inputs of order 1e4
-        LstmOutput out = f.load().lstm().forward(f.npy("input"), f.layout(), f.initialState());
+        LstmOutput out = f.load().lstm().forward(f.npy("input"), ForwardOptions.defaults().withLayout(f.layout()).withInitial(f.initialState()));
         for (int k = 0; k < out.output().elementCount(); k++) {
             assertTrue(Double.isFinite(out.output().at(k)), "non-finite output at " + k);
         }
@@ -70,7 +71,7 @@ class ReferenceLstmTest {
     @Test
     void nanInInputPropagatesOnlyThroughItsRow() {
         Fixture f = Fixture.named("nan_input");
-        LstmOutput out = f.load().lstm().forward(f.npy("input"), f.layout(), f.initialState());
+        LstmOutput out = f.load().lstm().forward(f.npy("input"), ForwardOptions.defaults().withLayout(f.layout()).withInitial(f.initialState()));
         Tensor expected = f.npy("output");
         int nan = 0;
         for (int k = 0; k < expected.elementCount(); k++) {
@@ -85,7 +86,7 @@ class ReferenceLstmTest {
         Fixture f = Fixture.named("f64");
         Lstm lstm = f.load().lstm();
         assertEquals(Precision.F64, lstm.precision());
-        LstmOutput out = lstm.forward(f.npy("input"), f.layout(), f.initialState());
+        LstmOutput out = lstm.forward(f.npy("input"), ForwardOptions.defaults().withLayout(f.layout()).withInitial(f.initialState()));
         assertEquals(DType.F64, out.output().dtype());
         // a float64 run that rounded to float32 anywhere would be ~1e-8 off, far outside 1e-10
         boolean anyNotFloat = false;

@@ -1,5 +1,6 @@
 package dev.lstm4j.trace;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.InputException;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmModel;
@@ -35,8 +36,8 @@ class TraceTest {
         FixtureCase fc = FixtureCase.load(set, name);
         LstmModel m = fc.model();
         Trace trace = Trace.record(m, fc.input(), fc.layout(), fc.initial(), fc.lengths(), TraceFilter.ALL);
-        LstmModel.Result plain = fc.lengths() == null ? m.forward(fc.input(), fc.layout(), fc.initial())
-                : m.forward(fc.input(), fc.layout(), fc.initial(), fc.lengths(), null);
+        LstmModel.Result plain = fc.lengths() == null ? m.forward(fc.input(), ForwardOptions.defaults().withLayout(fc.layout()).withInitial(fc.initial()))
+                : m.forward(fc.input(), ForwardOptions.defaults().withLayout(fc.layout()).withInitial(fc.initial()).withLengths(fc.lengths()));
         assertArrayEquals(plain.lstm().output().toDoubleArray(), trace.output().output().toDoubleArray(), name + " output");
         assertArrayEquals(plain.lstm().hN().toDoubleArray(), trace.output().hN().toDoubleArray(), name + " h_n");
         assertArrayEquals(plain.lstm().cN().toDoubleArray(), trace.output().cN().toDoubleArray(), name + " c_n");

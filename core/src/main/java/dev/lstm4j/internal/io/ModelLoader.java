@@ -4,6 +4,7 @@ import dev.lstm4j.StateDict;
 import dev.lstm4j.CellWeights;
 import dev.lstm4j.Linear;
 import dev.lstm4j.Lstm;
+import dev.lstm4j.internal.LstmChecks;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.ModelException;
@@ -193,7 +194,7 @@ public final class ModelLoader {
             throw new ModelException("stray LSTM tensors " + extra + " do not fit " + config
                     + " (layers and directions inferred from the " + prefix + "weight_ih_* keys)");
         }
-        Lstm.validate(config, cells, prefix);
+        LstmChecks.validate(config, cells, prefix);
         used.addAll(expected);
         return new Lstm(config, cells);
     }
@@ -220,7 +221,7 @@ public final class ModelLoader {
         List<CellWeights> cells = List.of(new CellWeights(ih, hh, bih, bhh, null));
         // report the cell's own names, not the _l0 names of the stacked LSTM
         try {
-            Lstm.validate(config, cells, prefix);
+            LstmChecks.validate(config, cells, prefix);
         } catch (ModelException e) {
             throw new ModelException(e.getMessage().replace("_l0", ""));
         }

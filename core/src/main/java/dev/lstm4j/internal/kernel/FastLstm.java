@@ -2,8 +2,8 @@ package dev.lstm4j.internal.kernel;
 
 import dev.lstm4j.CellWeights;
 import dev.lstm4j.InputException;
-import dev.lstm4j.Lstm;
 import dev.lstm4j.LstmConfig;
+import dev.lstm4j.internal.LstmChecks;
 import dev.lstm4j.internal.LstmEngine;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.Tensor;
@@ -66,18 +66,16 @@ public final class FastLstm implements LstmEngine {
         final PackedMatrix wHh;   // Hh → 4H
         final PackedMatrix wHr;   // H → P, or null
         final float[] bias;       // b_ih + b_hh, (nPad,), or null
-        final float[] weightIh, weightHh;
         private volatile PackedMatrix wCat;  // [W_ih | W_hh]: I_l + Hh → 4H, for streaming; packed on first use
 
         Cell(LstmKernels k, CellWeights w, int unit) {
             int h4 = w.weightIh().size(0);
             in = w.weightIh().size(1);
-            weightIh = doubleG(interleave(w.weightIh().toFloatArray(), h4 / 4, in, unit), h4 / 4, in, unit);
-            weightHh = doubleG(interleave(w.weightHh().toFloatArray(), h4 / 4, w.weightHh().size(1), unit), h4 / 4,
-                    w.weightHh().size(1), unit);
-            wIh = k.pack(weightIh, h4, in);
-            wHh = k.pack(weightHh, h4, w.weightHh().size(1));
-            wHr = w.hasProjection() ? k.pack(w.weightHr().toFloatArray(), w.weightHr().size(0), w.weightHr().size(1)) : null;
+            // packed straight from the tensors, rows in interleave's order with the g rows doubled: no other copy
+            wIh = k.pack(interleavedRows(w.weightIh(), h4 / 4, unit), h4, in);
+            wHh = k.pack(interleavedRows(w.weightHh(), h4 / 4, unit), h4, w.weightHh().size(1));
+            wHr = w.hasProjection() ? k.pack((r, dst) -> w.weightHr().copyFloats(r * w.weightHr().size(1), dst, 0, dst.length),
+                    w.weightHr().size(0), w.weightHr().size(1)) : null;
             if (w.hasBias()) {
                 bias = new float[wIh.paddedOutputs()];
                 float[] bi = interleave(w.biasIh().toFloatArray(), h4 / 4, 1, unit);
@@ -94,17 +92,38 @@ public final class FastLstm implements LstmEngine {
         PackedMatrix concatenated(LstmKernels k) {
             PackedMatrix m = wCat;
             if (m == null) {
-                int h4 = wIh.outputs(), hSize = wHh.depth(), kk = in + hSize;
-                float[] cat = new float[h4 * kk];
-                for (int r = 0; r < h4; r++) {
-                    System.arraycopy(weightIh, r * in, cat, r * kk, in);
-                    System.arraycopy(weightHh, r * hSize, cat, r * kk + in, hSize);
-                }
-                m = k.pack(cat, h4, kk);
+                int h4 = wIh.outputs(), hSize = wHh.depth();
+                // read back from the packed weights (already interleaved and doubled), so no unpacked copy is kept
+                m = k.pack((r, dst) -> {
+                    for (int c = 0; c < in; c++) {
+                        dst[c] = wIh.get(r, c);
+                    }
+                    for (int c = 0; c < hSize; c++) {
+                        dst[in + c] = wHh.get(r, c);
+                    }
+                }, h4, in + hSize);
                 wCat = m;
             }
             return m;
         }
+    }
+
+    /**
+     * Row r of {@link #interleave}'s order, read from the original weight (4H, cols), with the g rows doubled as
+     * {@link #doubleG} does.
+     */
+    static PackedMatrix.RowSource interleavedRows(Tensor w, int hidden, int unit) {
+        int cols = w.size(1);
+        return (r, dst) -> {
+            int u0 = r / (4 * unit) * unit, uq = Math.min(unit, hidden - u0), off = r - 4 * u0;
+            int gate = off / uq, u = off % uq;
+            w.copyFloats((gate * hidden + u0 + u) * cols, dst, 0, cols);
+            if (gate == 2) {
+                for (int c = 0; c < cols; c++) {
+                    dst[c] *= 2f;
+                }
+            }
+        };
     }
 
     /**
@@ -180,7 +199,7 @@ public final class FastLstm implements LstmEngine {
 
     /** As above, with the size of a block of pre-activations in floats (tests make it tiny to cut many blocks). */
     FastLstm(LstmConfig config, List<CellWeights> cells, LstmKernels kernels, int threads, long blockFloats) {
-        Lstm.validate(config, cells, "");
+        LstmChecks.validate(config, cells, "");
         this.blockFloats = blockFloats;
         Validate.model(threads >= 1, "threads must be at least 1, got " + threads);
         Validate.model(supports(cells), "the fast path packs the g rows of the weights doubled, and this model has g-row values of"
@@ -840,6 +859,7 @@ public final class FastLstm implements LstmEngine {
         private int phase;
         private long[] splitNanos = new long[timed], wholeNanos = new long[timed];
         private boolean splitPays = true;
+        private boolean closed;
 
         Stream(int batch) {
             this.batch = batch;
@@ -921,7 +941,7 @@ public final class FastLstm implements LstmEngine {
             if (out != null) {
                 checkLength("out", out, batch * hh);
             }
-            if (helper == null) {
+            if (helper == null || closed) {
                 steps(x, out, false);
                 return;
             }
@@ -1009,6 +1029,14 @@ public final class FastLstm implements LstmEngine {
                     System.arraycopy(xh[last], b * row + config.layerInputSize(last), out, b * hh, hh);
                 }
             }
+        }
+
+        /** Ends the helper thread, if this stream has one; the stream then steps on the calling thread alone. */
+        public void close() {
+            if (helper != null) {
+                helper.close();
+            }
+            closed = true;
         }
 
         /** Sets (h, c) to zero. */

@@ -60,36 +60,61 @@ public final class Kernels {
     enum Choice { SCALAR_FORCED, VECTOR, SCALAR_NO_MODULE }
 
     /**
+     * The choice, and a warning to log once when the property asks for something this JVM cannot do (a bad value,
+     * or vector without the module): then the default is used, as Lucene's provider does.
+     *
      * @param forced the property's value, or null
-     * @throws IllegalArgumentException for a value other than scalar or vector, or vector without the module
      */
-    static Choice decide(String forced, boolean moduleReadable) {
+    static Decision decide(String forced, boolean moduleReadable) {
         String f = forced == null ? "" : forced.trim().toLowerCase(Locale.ROOT);
+        Choice fallback = moduleReadable ? Choice.VECTOR : Choice.SCALAR_NO_MODULE;
         switch (f) {
             case "scalar":
-                return Choice.SCALAR_FORCED;
+                return new Decision(Choice.SCALAR_FORCED, null);
             case "vector":
                 if (!moduleReadable) {
-                    throw new IllegalArgumentException("-D" + PROPERTY + "=vector, but jdk.incubator.vector is not readable; run java with " + FLAG);
+                    return new Decision(Choice.SCALAR_NO_MODULE, "lstm4j: -D" + PROPERTY + "=vector, but jdk.incubator.vector is not"
+                            + " readable, so the fast path uses scalar kernels; run java with " + FLAG);
                 }
-                return Choice.VECTOR;
+                return new Decision(Choice.VECTOR, null);
             case "":
-                return moduleReadable ? Choice.VECTOR : Choice.SCALAR_NO_MODULE;
+                return new Decision(fallback, null);
             default:
-                throw new IllegalArgumentException("-D" + PROPERTY + "=" + forced + ": expected scalar or vector");
+                return new Decision(fallback, "lstm4j: ignoring -D" + PROPERTY + "=" + forced + " (expected scalar or vector); using "
+                        + (fallback == Choice.VECTOR ? "vector" : "scalar") + " kernels");
         }
     }
 
+    /** A choice and the warning that goes with it, or null. */
+    record Decision(Choice choice, String warning) {
+    }
+
     private static LstmKernels select() {
-        Choice choice = decide(System.getProperty(PROPERTY), vectorModuleReadable());
+        Decision decision;
+        try {
+            decision = decide(System.getProperty(PROPERTY), vectorModuleReadable());
+        } catch (SecurityException e) {
+            decision = new Decision(Choice.SCALAR_NO_MODULE, "lstm4j: cannot read -D" + PROPERTY + " (" + e.getMessage() + "); using scalar kernels");
+        }
+        Choice choice = decision.choice();
         LstmKernels k;
+        if (decision.warning() != null) {
+            LOG.log(Level.WARNING, decision.warning());
+        }
         switch (choice) {
             case VECTOR:
-                k = vector();
+                try {
+                    k = vector();
+                } catch (RuntimeException | LinkageError e) {
+                    LOG.log(Level.WARNING, "lstm4j: cannot load the Vector API kernels (" + e + "); using scalar kernels");
+                    k = scalar();
+                }
                 break;
             case SCALAR_NO_MODULE:
-                LOG.log(Level.WARNING, "lstm4j: the Vector API (jdk.incubator.vector) is not available, so the fast path uses "
-                        + "scalar kernels; pass " + FLAG + " to java for the SIMD kernels");
+                if (decision.warning() == null) {
+                    LOG.log(Level.WARNING, "lstm4j: the Vector API (jdk.incubator.vector) is not available, so the fast path uses "
+                            + "scalar kernels; pass " + FLAG + " to java for the SIMD kernels");
+                }
                 k = scalar();
                 break;
             default:

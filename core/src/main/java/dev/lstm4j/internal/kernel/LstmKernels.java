@@ -75,4 +75,9 @@ public interface LstmKernels {
     default PackedMatrix pack(float[] w, int n, int k) {
         return PackedMatrix.pack(w, n, k, panelWidth());
     }
+
+    /** Packs a weight (n, k) read one row at a time, for this kernel's panel width. */
+    default PackedMatrix pack(PackedMatrix.RowSource rows, int n, int k) {
+        return PackedMatrix.pack(rows, n, k, panelWidth());
+    }
 }

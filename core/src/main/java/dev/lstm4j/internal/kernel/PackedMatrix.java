@@ -35,6 +35,39 @@ public final class PackedMatrix {
         return new PackedMatrix(n, k, nr, data);
     }
 
+    /** Fills {@code dst[0..k)} with row {@code r} of a weight (n, k). */
+    public interface RowSource {
+        void row(int r, float[] dst);
+    }
+
+    /**
+     * Packs a weight (n, k) read one row at a time, so the only copy of the weight this makes is the packed one
+     * (a large model's weights are not first copied into a row-major array).
+     */
+    public static PackedMatrix pack(RowSource rows, int n, int k, int nr) {
+        int panels = (n + nr - 1) / nr;
+        long size = (long) panels * k * nr;
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new dev.lstm4j.ModelException("a weight of shape (" + n + ", " + k + ") is too large for one Java array ("
+                    + size + " floats packed); lstm4j holds at most 2^31 - 9 values per weight");
+        }
+        float[] data = new float[(int) size];
+        float[] row = new float[k];
+        for (int r = 0; r < n; r++) {
+            rows.row(r, row);
+            int p = r / nr, j = r % nr, base = p * k * nr + j;
+            for (int kk = 0; kk < k; kk++) {
+                data[base + kk * nr] = row[kk];
+            }
+        }
+        return new PackedMatrix(n, k, nr, data);
+    }
+
+    /** W[r][c], read back from the panels. */
+    public float get(int r, int c) {
+        return data[((r / nr) * k + c) * nr + r % nr];
+    }
+
     /** n, the real output count. */
     public int outputs() {
         return n;

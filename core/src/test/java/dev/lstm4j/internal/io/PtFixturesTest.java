@@ -1,5 +1,6 @@
 package dev.lstm4j.internal.io;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.DType;
 import dev.lstm4j.FileFormatException;
@@ -60,8 +61,8 @@ class PtFixturesTest {
         PtFixtures.Case c = w.c();
         LstmModel ref = ModelLoader.fromStateDict(Safetensors.read(c.dir().resolve("model.safetensors")), c.options());
         LstmModel got = ModelLoader.fromStateDict(WeightsFiles.read(w.path(), w.key()), c.options());
-        LstmModel.Result r = ref.forward(c.npy("input"), c.layout(), c.initialState());
-        LstmModel.Result g = got.forward(c.npy("input"), c.layout(), c.initialState());
+        LstmModel.Result r = ref.forward(c.npy("input"), ForwardOptions.defaults().withLayout(c.layout()).withInitial(c.initialState()));
+        LstmModel.Result g = got.forward(c.npy("input"), ForwardOptions.defaults().withLayout(c.layout()).withInitial(c.initialState()));
         assertArrayEquals(r.lstm().output().toDoubleArray(), g.lstm().output().toDoubleArray(), w + ": output differs from safetensors");
         assertArrayEquals(r.lstm().hN().toDoubleArray(), g.lstm().hN().toDoubleArray(), w + ": h_n differs from safetensors");
         assertArrayEquals(r.lstm().cN().toDoubleArray(), g.lstm().cN().toDoubleArray(), w + ": c_n differs from safetensors");

@@ -1,15 +1,8 @@
-package dev.lstm4j.stream;
+package dev.lstm4j;
 
-import dev.lstm4j.CellWeights;
-import dev.lstm4j.InputException;
-import dev.lstm4j.Layout;
-import dev.lstm4j.Lstm;
-import dev.lstm4j.LstmConfig;
-import dev.lstm4j.LstmOutput;
-import dev.lstm4j.LstmState;
-import dev.lstm4j.Precision;
-import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.LstmEngine;
 import dev.lstm4j.internal.Validate;
+import dev.lstm4j.internal.kernel.FastLstm;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -33,12 +26,17 @@ import java.util.zip.CRC32;
  * sequence gives in one {@link Lstm#forward} call, because each call continues from the state the last one
  * ended in. State can be saved to bytes and restored ({@link #save()}, {@link #restore(Lstm, byte[])}).
  *
+ * <p>A float32 model on the fast path steps without allocating ({@link #step(String, float[], float[])}): one
+ * product over {@code [x_t | h_{t-1}]} per layer, in work buffers the session owns. Switching keys copies the
+ * stream's (h, c) in and out of the session's per-key arrays. With 2+ threads the session may own a helper thread
+ * that computes half of each step while that pays (see {@code docs/streaming.md}); {@link #close()} ends it.
+ *
  * <p>Not thread-safe: use one session per thread, or synchronize.
  *
  * <p>Legend: T steps in a chunk, I input, H hidden, Hh size of h (P when projected), L layers. A stream's
  * state is h {@code (L, Hh)} and c {@code (L, H)}, as PyTorch's unbatched h_n and c_n.
  */
-public final class LstmSession {
+public final class LstmSession implements AutoCloseable {
     /** Version of the {@link #save()} format this class writes. */
     public static final int FORMAT_VERSION = 1;
     private static final byte[] MAGIC = "LSTM4JSS".getBytes(StandardCharsets.US_ASCII);
@@ -49,11 +47,16 @@ public final class LstmSession {
     private final Precision precision;
     private final byte[] fingerprint;
     private final Map<String, Stream> streams = new LinkedHashMap<>();
+    private final FastLstm.Stream fast;   // the zero-allocation stream, or null on the reference path
+    private final float[] fastOut;        // (Hh,) the last step's output on the fast path
+    private Stream live;                  // the stream whose (h, c) sits in `fast`, or null
 
     /** One stream's state: h (L*Hh), c (L*H), and how many steps it has taken. */
     private static final class Stream {
-        double[] h;
+        double[] h;       // reference path
         double[] c;
+        float[] hf;       // fast path
+        float[] cf;
         long steps;
 
         Stream(double[] h, double[] c, long steps) {
@@ -75,10 +78,21 @@ public final class LstmSession {
         this.config = lstm.config();
         this.precision = lstm.precision();
         this.fingerprint = fingerprint(lstm);
+        LstmEngine engine = lstm.engine();
+        this.fast = engine instanceof FastLstm ? ((FastLstm) engine).stream(1) : null;
+        this.fastOut = fast == null ? null : new float[config.outputHiddenSize()];
     }
 
     public Lstm lstm() {
         return lstm;
+    }
+
+    /** Ends the helper thread the session may own; the session stays usable on the calling thread alone. */
+    @Override
+    public void close() {
+        if (fast != null) {
+            fast.close();
+        }
     }
 
     /**
@@ -90,8 +104,106 @@ public final class LstmSession {
      */
     public double[] step(String key, double[] x) {
         Validate.input(x != null, "stream '" + key + "': step is null");
+        if (fast != null) {
+            Validate.input(x.length == config.inputSize(), "stream '" + key + "': expected " + config.inputSize()
+                    + " features (input_size), got " + x.length);
+            float[] xf = new float[x.length];
+            for (int i = 0; i < x.length; i++) {
+                xf[i] = (float) x[i];
+            }
+            step(key, xf, fastOut);
+            double[] r = new double[fastOut.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = fastOut[i];
+            }
+            return r;
+        }
         Tensor out = run(key, Tensor.of(precision.dtype(), new int[] {1, x.length}, x));
         return out.toDoubleArray();
+    }
+
+    /**
+     * Feeds one time step to stream {@code key} without allocating (once the key exists), for float32 models.
+     *
+     * @param x   (I,) features
+     * @param out (Hh,) receives the step's output h_t of the last layer
+     * @throws InputException when a length is wrong, or the model is float64 (use {@link #step(String, double[])})
+     */
+    public void step(String key, float[] x, float[] out) {
+        Validate.input(key != null, "stream key is null; use \"\" for a single stream");
+        if (fast == null) {
+            Validate.input(x != null && out != null && out.length == config.outputHiddenSize(), "stream '" + key
+                    + "': expected x of " + config.inputSize() + " and out of " + config.outputHiddenSize() + " floats");
+            double[] xd = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                xd[i] = x[i];
+            }
+            double[] r = step(key, xd);
+            for (int i = 0; i < r.length; i++) {
+                out[i] = (float) r[i];
+            }
+            return;
+        }
+        Stream s = streams.get(key);
+        if (s == null) {
+            s = new Stream(null, null, 0);
+            s.hf = new float[config.numLayers() * config.outputHiddenSize()];
+            s.cf = new float[config.numLayers() * config.hiddenSize()];
+            streams.put(key, s);
+        }
+        enter(s);
+        fast.step(x, out);
+        s.steps++;
+    }
+
+    /** Makes {@code s} the stream held in the fast path's buffers, parking the one there before. */
+    private void enter(Stream s) {
+        if (live != s) {
+            park();
+            if (s.hf == null) {
+                s.hf = floats(s.h);
+                s.cf = floats(s.c);
+                s.h = null;
+                s.c = null;
+            }
+            fast.setState(s.hf, s.cf);
+            live = s;
+        }
+    }
+
+    /** Copies the live stream's (h, c) out of the fast path's buffers into its own arrays. */
+    private void park() {
+        if (live != null) {
+            fast.getState(live.hf, live.cf);
+            live = null;
+        }
+    }
+
+    private static float[] floats(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
+    }
+
+    private static double[] doubles(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    /** h and c of a stream as doubles, wherever they are held. */
+    private double[][] values(Stream s) {
+        if (s.hf != null) {
+            if (live == s) {
+                fast.getState(s.hf, s.cf);
+            }
+            return new double[][] {doubles(s.hf), doubles(s.cf)};
+        }
+        return new double[][] {s.h, s.c};
     }
 
     /**
@@ -105,9 +217,24 @@ public final class LstmSession {
         Validate.input(key != null, "stream key is null; use \"\" for a single stream");
         Validate.input(chunk != null && chunk.rank() == 2, "stream '" + key + "': expected a chunk of shape (T, input_size="
                 + config.inputSize() + "), got " + (chunk == null ? "null" : Tensor.shapeString(chunk.shape())));
+        if (fast != null) {
+            int steps = chunk.size(0), in = config.inputSize(), hh = config.outputHiddenSize();
+            Validate.input(chunk.size(1) == in, "stream '" + key + "': expected " + in + " features per step (input_size), got "
+                    + chunk.size(1) + " in shape " + Tensor.shapeString(chunk.shape()));
+            Validate.input(steps > 0, "stream '" + key + "': the chunk is empty (T = 0); give at least one step");
+            float[] x = chunk.to(DType.F32).toFloatArray();
+            float[] xt = new float[in];
+            float[] out = new float[steps * hh];
+            for (int t = 0; t < steps; t++) {
+                System.arraycopy(x, t * in, xt, 0, in);
+                step(key, xt, fastOut);
+                System.arraycopy(fastOut, 0, out, t * hh, hh);
+            }
+            return Tensor.wrap(DType.F32, new int[] {steps, hh}, out);
+        }
         Stream s = streams.get(key);
         LstmState initial = s == null ? null : stateOf(s);
-        LstmOutput out = lstm.forward(chunk, Layout.BATCH_FIRST, initial);
+        LstmOutput out = lstm.forward(chunk, ForwardOptions.defaults().withInitial(initial));
         if (s == null) {
             s = new Stream(null, null, 0);
             streams.put(key, s);
@@ -140,8 +267,9 @@ public final class LstmSession {
     }
 
     private LstmState stateOf(Stream s) {
-        return new LstmState(Tensor.of(precision.dtype(), new int[] {config.numLayers(), config.outputHiddenSize()}, s.h),
-                Tensor.of(precision.dtype(), new int[] {config.numLayers(), config.hiddenSize()}, s.c));
+        double[][] v = values(s);
+        return new LstmState(Tensor.of(precision.dtype(), new int[] {config.numLayers(), config.outputHiddenSize()}, v[0]),
+                Tensor.of(precision.dtype(), new int[] {config.numLayers(), config.hiddenSize()}, v[1]));
     }
 
     /**
@@ -160,13 +288,22 @@ public final class LstmSession {
         Validate.input(Arrays.equals(state.c().shape(), cs), "stream '" + key + "': c expected shape (num_layers, hidden_size) = "
                 + Tensor.shapeString(cs) + ", got " + Tensor.shapeString(state.c().shape()));
         Stream s = streams.computeIfAbsent(key, k -> new Stream(null, null, 0));
+        if (live == s) {
+            live = null;
+        }
         s.h = state.h().to(precision.dtype()).toDoubleArray();
         s.c = state.c().to(precision.dtype()).toDoubleArray();
+        s.hf = null;
+        s.cf = null;
     }
 
     /** Forgets stream {@code key}; it starts again from zeros. Returns whether it existed. */
     public boolean reset(String key) {
-        return streams.remove(key) != null;
+        Stream s = streams.remove(key);
+        if (s != null && live == s) {
+            live = null;
+        }
+        return s != null;
     }
 
     // ---- saving and restoring ----
@@ -194,11 +331,12 @@ public final class LstmSession {
                 out.writeInt(key.length);
                 out.write(key);
                 out.writeLong(e.getValue().steps);
-                for (double v : e.getValue().h) {
-                    out.writeDouble(v);
+                double[][] v = values(e.getValue());
+                for (double x : v[0]) {
+                    out.writeDouble(x);
                 }
-                for (double v : e.getValue().c) {
-                    out.writeDouble(v);
+                for (double x : v[1]) {
+                    out.writeDouble(x);
                 }
             }
             CRC32 crc = new CRC32();
@@ -290,9 +428,16 @@ public final class LstmSession {
             for (CellWeights w : lstm.cells()) {
                 for (Tensor t : new Tensor[] {w.weightIh(), w.weightHh(), w.biasIh(), w.biasHh(), w.weightHr()}) {
                     if (t != null) {
-                        ByteBuffer buf = ByteBuffer.allocate(8 * t.elementCount());
-                        buf.asDoubleBuffer().put(t.toDoubleArray());
-                        md.update(buf.array());
+                        // the big-endian doubles of every value, hashed in blocks so a large model needs no copy
+                        ByteBuffer buf = ByteBuffer.allocate(8 * 1024);
+                        for (int i = 0, n = t.elementCount(); i < n; i++) {
+                            buf.putDouble(t.at(i));
+                            if (!buf.hasRemaining()) {
+                                md.update(buf.array(), 0, buf.position());
+                                buf.clear();
+                            }
+                        }
+                        md.update(buf.array(), 0, buf.position());
                     }
                 }
             }

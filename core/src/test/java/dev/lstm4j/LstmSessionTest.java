@@ -1,5 +1,6 @@
-package dev.lstm4j.stream;
+package dev.lstm4j;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.CellWeights;
 import dev.lstm4j.EngineChoice;
 import dev.lstm4j.InputException;
@@ -144,7 +145,7 @@ class LstmSessionTest {
             }
         }
         for (int b = 0; b < batch; b++) {
-            LstmOutput whole = f.lstm().forward(f.row(b, 0, steps), Layout.BATCH_FIRST, f.state(b));
+            LstmOutput whole = f.lstm().forward(f.row(b, 0, steps), ForwardOptions.defaults().withInitial(f.state(b)));
             LstmState s = session.state("row" + b);
             if (exact) {
                 assertArrayEquals(whole.output().toDoubleArray(), outputs[b], "output of row " + b);

@@ -1,0 +1,92 @@
+package dev.lstm4j;
+
+/**
+ * How {@link Lstm4j#load(java.nio.file.Path, LoadOptions)} finds the model in a weights file. Immutable and
+ * thread-safe; every {@code with…} returns a new value.
+ *
+ * <pre>{@code
+ * LstmModel m = Lstm4j.load(path, LoadOptions.defaults().withPrefix("encoder.lstm.").withHead("fc."));
+ * }</pre>
+ */
+public final class LoadOptions {
+    private static final LoadOptions DEFAULTS = new LoadOptions(null, null, false, null, EngineChoice.FAST);
+
+    private final String prefix;
+    private final String head;
+    private final boolean noHead;
+    private final String checkpointKey;
+    private final EngineChoice engine;
+
+    private LoadOptions(String prefix, String head, boolean noHead, String checkpointKey, EngineChoice engine) {
+        this.prefix = prefix;
+        this.head = head;
+        this.noHead = noHead;
+        this.checkpointKey = checkpointKey;
+        this.engine = engine;
+    }
+
+    /** Find the LSTM, its head and (in a checkpoint) the state dict by themselves; run on the fast path. */
+    public static LoadOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /** The LSTM's key prefix, e.g. {@code "lstm."} ({@code "lstm"} means the same; {@code ""} for none); null to find it. */
+    public LoadOptions withPrefix(String prefix) {
+        return new LoadOptions(prefix, head, noHead, checkpointKey, engine);
+    }
+
+    /** The {@code nn.Linear} head's key prefix, e.g. {@code "fc."}; null to find it. */
+    public LoadOptions withHead(String head) {
+        return new LoadOptions(prefix, head, false, checkpointKey, engine);
+    }
+
+    /** Use no head, even when the file has one next to the LSTM. */
+    public LoadOptions withoutHead() {
+        return new LoadOptions(prefix, null, true, checkpointKey, engine);
+    }
+
+    /**
+     * In a {@code torch.save} checkpoint dict, the entry that holds the state dict, e.g. {@code "model"} or a path
+     * such as {@code "state/model"}; null to find it (when only one entry could be it).
+     */
+    public LoadOptions withCheckpointKey(String key) {
+        return new LoadOptions(prefix, head, noHead, key, engine);
+    }
+
+    /** The path the model computes on (default {@link EngineChoice#FAST}). */
+    public LoadOptions withEngine(EngineChoice engine) {
+        if (engine == null) {
+            throw new IllegalArgumentException("engine is null; use EngineChoice.FAST or EngineChoice.REFERENCE");
+        }
+        return new LoadOptions(prefix, head, noHead, checkpointKey, engine);
+    }
+
+    /** The LSTM's key prefix, or null to find it. */
+    public String prefix() {
+        return prefix;
+    }
+
+    /** The head's key prefix, or null to find it (or when {@link #noHead()}). */
+    public String head() {
+        return head;
+    }
+
+    public boolean noHead() {
+        return noHead;
+    }
+
+    /** The checkpoint entry holding the state dict, or null to find it. */
+    public String checkpointKey() {
+        return checkpointKey;
+    }
+
+    public EngineChoice engine() {
+        return engine;
+    }
+
+    @Override
+    public String toString() {
+        return "LoadOptions[prefix=" + prefix + ", head=" + (noHead ? "none" : head) + ", checkpointKey=" + checkpointKey
+                + ", engine=" + engine + "]";
+    }
+}

@@ -1,0 +1,89 @@
+package dev.lstm4j;
+
+import dev.lstm4j.internal.io.Csv;
+import dev.lstm4j.internal.io.ModelLoader;
+import dev.lstm4j.internal.io.Npy;
+import dev.lstm4j.internal.io.Safetensors;
+import dev.lstm4j.internal.io.WeightsFiles;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The entry point: load a model from the file PyTorch saved, read and write arrays.
+ *
+ * <pre>{@code
+ * LstmModel model = Lstm4j.load(Path.of("model.safetensors"));
+ * Tensor x = Lstm4j.readNpy(Path.of("batch.npy"));            // (B, T, I)
+ * LstmModel.Result r = model.forward(x);
+ * }</pre>
+ *
+ * <p>Every method is thread-safe. Errors are unchecked {@link Lstm4jException}s: {@link FileFormatException}
+ * for a file that cannot be read, {@link ModelException} for tensors that do not make a valid LSTM,
+ * {@link InputException} for data that does not fit the model.
+ */
+public final class Lstm4j {
+    private Lstm4j() {
+    }
+
+    /** This library's version, from its jar's manifest ({@code "dev"} when run from classes). */
+    public static String version() {
+        String v = Lstm4j.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    /**
+     * Loads a model from {@code .safetensors}, {@code torch.save} ({@code .pt}/{@code .pth}) or {@code .npz} weights,
+     * detected by content, finding the LSTM and its head by key names and shapes.
+     *
+     * @throws FileFormatException when the file cannot be read
+     * @throws ModelException      when its tensors do not make a valid LSTM, or the choice is ambiguous
+     */
+    public static LstmModel load(Path weights) {
+        return load(weights, LoadOptions.defaults());
+    }
+
+    /** As {@link #load(Path)}, with a prefix, head, checkpoint key or engine given in {@code options}. */
+    public static LstmModel load(Path weights, LoadOptions options) {
+        return load(readWeights(weights, options), options);
+    }
+
+    /** Builds a model from tensors already read, e.g. by {@link #readWeights(Path)}. */
+    public static LstmModel load(StateDict weights, LoadOptions options) {
+        LstmModel m = ModelLoader.fromStateDict(weights, new ModelLoader.Options(options.prefix(), options.head(), options.noHead()));
+        return m.withEngine(options.engine());
+    }
+
+    /** Every tensor of a weights file, in file order, with the file's metadata. */
+    public static StateDict readWeights(Path weights) {
+        return readWeights(weights, LoadOptions.defaults());
+    }
+
+    /** As {@link #readWeights(Path)}, taking the state dict at the options' checkpoint key. */
+    public static StateDict readWeights(Path weights, LoadOptions options) {
+        return WeightsFiles.read(weights, options.checkpointKey());
+    }
+
+    /** Reads a {@code .npy} array (float16/32/64, integers, bool; either byte order). */
+    public static Tensor readNpy(Path file) {
+        return Npy.read(file);
+    }
+
+    /** Writes a tensor as {@code .npy}, as {@code numpy.save} does. */
+    public static void writeNpy(Path file, Tensor tensor) {
+        Npy.write(file, tensor);
+    }
+
+    /**
+     * Reads a CSV file of numbers, one time step per row and one feature per column, as a {@code (T, I)} tensor in
+     * {@code dtype}; a first row with no number in it is a header.
+     */
+    public static Tensor readCsv(Path file, DType dtype) {
+        return Csv.read(file, dtype).values();
+    }
+
+    /** Writes tensors and string metadata as a {@code .safetensors} file, in the given order. */
+    public static void writeSafetensors(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        Safetensors.write(file, tensors, metadata);
+    }
+}
