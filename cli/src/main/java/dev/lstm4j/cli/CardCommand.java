@@ -1,5 +1,6 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.InputException;
 import dev.lstm4j.Layout;
 import dev.lstm4j.LstmModel;
@@ -68,7 +69,7 @@ final class CardCommand implements Callable<Integer> {
         if (demo) {
             try (DemoFiles files = new DemoFiles()) {
                 LstmModel m = ModelLoader.load(files.resolve("model.safetensors"), ModelLoader.Options.DEFAULT);
-                trace = Trace.record(m, Npy.read(files.resolve("input.npy")), Layout.BATCH_FIRST, null, null, filter);
+                trace = Trace.record(m, Npy.read(files.resolve("input.npy")), ForwardOptions.defaults(), filter);
                 title = "the article's example";
                 description = Describe.model(m) + "; input x = [[1, 1], [2, 2], [3, 3]]; weights of PyTorch after torch.manual_seed(5)";
             }
@@ -76,7 +77,7 @@ final class CardCommand implements Callable<Integer> {
             LstmModel m = model.load();
             InputOptions.Loaded in = inputs.load();
             checkSize(m, in);
-            trace = Trace.record(m, in.input(), in.layout(), in.initial(), in.lengths(), filter);
+            trace = Trace.record(m, in.input(), ForwardOptions.defaults().withLayout(in.layout()).withInitial(in.initial()).withLengths(in.lengths()), filter);
             title = String.valueOf(model.weights.getFileName());
             description = Describe.model(m) + "; input " + inputs.input.getFileName() + " " + Describe.shape(in.input());
         }

@@ -1,5 +1,6 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.trace.Trace;
 import dev.lstm4j.trace.TraceCsv;
@@ -54,7 +55,7 @@ final class TraceCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         LstmModel m = model.load();
         InputOptions.Loaded in = inputs.load();
-        Trace trace = Trace.record(m, in.input(), in.layout(), in.initial(), in.lengths(), filter.filter());
+        Trace trace = Trace.record(m, in.input(), ForwardOptions.defaults().withLayout(in.layout()).withInitial(in.initial()).withLengths(in.lengths()), filter.filter());
         List<String> wrote = new ArrayList<>();
         if (json != null) {
             TraceJson.write(json, trace);

@@ -1,5 +1,6 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.Layout;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.LstmState;
@@ -112,7 +113,7 @@ class CardIT {
         Trace trace;
         try (DemoFiles demo = new DemoFiles()) {
             LstmModel m = ModelLoader.load(demo.resolve("model.safetensors"), ModelLoader.Options.DEFAULT);
-            trace = Trace.record(m, Npy.read(demo.resolve("input.npy")), Layout.BATCH_FIRST, null, null, TraceFilter.ALL);
+            trace = Trace.record(m, Npy.read(demo.resolve("input.npy")), ForwardOptions.defaults(), TraceFilter.ALL);
         }
         for (int t = 0; t < 3; t++) {
             String dom = dumpDom(page, "step=" + t);
@@ -144,8 +145,7 @@ class CardIT {
                 dir.resolve("lengths.npy").toString(), "--out", page.toString());
         assertEquals(0, r.code(), r.toString());
         LstmModel m = ModelLoader.load(dir.resolve("model.safetensors"), ModelLoader.Options.DEFAULT);
-        Trace trace = Trace.record(m, Npy.read(dir.resolve("input.npy")), Layout.BATCH_FIRST,
-                new LstmState(Npy.read(dir.resolve("h0.npy")), Npy.read(dir.resolve("c0.npy"))), new int[] {7, 3, 5, 1, 6}, TraceFilter.ALL);
+        Trace trace = Trace.record(m, Npy.read(dir.resolve("input.npy")), ForwardOptions.defaults().withInitial(new LstmState(Npy.read(dir.resolve("h0.npy")), Npy.read(dir.resolve("c0.npy")))).withLengths(new int[] {7, 3, 5, 1, 6}), TraceFilter.ALL);
         int[][] views = {{2, 1, 1, 1, 6}, {0, 0, 0, 3, 0}, {6, 1, 0, 0, 0}, {4, 0, 1, 4, 0}};
         for (int[] v : views) {
             String where = "step=" + v[0] + "&layer=" + v[1] + "&dir=" + v[2] + "&batch=" + v[3] + "&unit=" + v[4];

@@ -63,21 +63,29 @@ public final class Trace {
         this.head = head;
     }
 
-    /** Records a full trace of {@code lstm(input, initial)}. See {@link #record(LstmModel, Tensor, Layout, LstmState, int[], TraceFilter)}. */
-    public static Trace record(Lstm lstm, Tensor input, Layout layout, LstmState initial, int[] lengths, TraceFilter filter) {
-        return record(new LstmModel(lstm, null, "", null, false, List.of()), input, layout, initial, lengths, filter);
+    /** Records every step of {@code model.forward(input)} (batch-first or unbatched input, zero initial state). */
+    public static Trace record(LstmModel model, Tensor input) {
+        return record(model, input, ForwardOptions.defaults(), TraceFilter.ALL);
+    }
+
+    /** As {@link #record(LstmModel, Tensor, ForwardOptions, TraceFilter)}, for an LSTM without a head. */
+    public static Trace record(Lstm lstm, Tensor input, ForwardOptions options, TraceFilter filter) {
+        return record(new LstmModel(lstm, null, "", null, false, List.of()), input, options, filter);
     }
 
     /**
      * Runs the model on the reference path and records the steps {@code filter} keeps.
      *
-     * @param input   as {@link Lstm#forward(Tensor, Layout, LstmState)} takes it
-     * @param lengths one length per batch row for a variable-length batch, or null
+     * @param input   as {@link Lstm#forward(Tensor, ForwardOptions)} takes it
+     * @param options layout, initial state and lengths as for {@code forward} (an observer in them is not used)
      * @param filter  the steps to keep; {@link TraceFilter#ALL} for all
      * @throws dev.lstm4j.InputException when the input does not fit the model, or the filter names a step,
      *                                   layer, direction or batch row that does not exist
      */
-    public static Trace record(LstmModel model, Tensor input, Layout layout, LstmState initial, int[] lengths, TraceFilter filter) {
+    public static Trace record(LstmModel model, Tensor input, ForwardOptions options, TraceFilter filter) {
+        Validate.input(options != null, "options are null; use ForwardOptions.defaults()");
+        Layout layout = options.layout();
+        int[] lengths = options.lengths();
         Lstm lstm = model.lstm();
         LstmConfig c = lstm.config();
         Validate.input(input != null && (input.rank() == 2 || input.rank() == 3), "input: expected a 3-D batch (B, T, I) / (T, B, I)"
@@ -99,7 +107,7 @@ public final class Trace {
                 records.add(new TraceStep(layer, dir, row, step, copy(v)));
             }
         };
-        LstmModel.Result r = model.forward(input, ForwardOptions.defaults().withLayout(layout).withInitial(initial).withLengths(lengths).withObserver(recorder));
+        LstmModel.Result r = model.forward(input, options.withObserver(recorder));
         int[] lens = new int[b];
         Arrays.fill(lens, t);
         if (lengths != null) {

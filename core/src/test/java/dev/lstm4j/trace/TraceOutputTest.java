@@ -1,5 +1,6 @@
 package dev.lstm4j.trace;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.internal.io.Json;
 import dev.lstm4j.reference.StepValues;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TraceOutputTest {
     private static Trace trace(String set, String name, TraceFilter filter) throws Exception {
         FixtureCase fc = FixtureCase.load(set, name);
-        return Trace.record(fc.model(), fc.input(), fc.layout(), fc.initial(), fc.lengths(), filter);
+        return Trace.record(fc.model(), fc.input(), ForwardOptions.defaults().withLayout(fc.layout()).withInitial(fc.initial()).withLengths(fc.lengths()), filter);
     }
 
     @Test

@@ -35,7 +35,7 @@ class TraceTest {
     void tracedValuesEqualTheUntracedRunExactly(String set, String name) throws Exception {
         FixtureCase fc = FixtureCase.load(set, name);
         LstmModel m = fc.model();
-        Trace trace = Trace.record(m, fc.input(), fc.layout(), fc.initial(), fc.lengths(), TraceFilter.ALL);
+        Trace trace = Trace.record(m, fc.input(), ForwardOptions.defaults().withLayout(fc.layout()).withInitial(fc.initial()).withLengths(fc.lengths()), TraceFilter.ALL);
         LstmModel.Result plain = fc.lengths() == null ? m.forward(fc.input(), ForwardOptions.defaults().withLayout(fc.layout()).withInitial(fc.initial()))
                 : m.forward(fc.input(), ForwardOptions.defaults().withLayout(fc.layout()).withInitial(fc.initial()).withLengths(fc.lengths()));
         assertArrayEquals(plain.lstm().output().toDoubleArray(), trace.output().output().toDoubleArray(), name + " output");
@@ -151,13 +151,13 @@ class TraceTest {
     void filterKeepsOnlyMatchingSteps() throws Exception {
         FixtureCase fc = FixtureCase.load("fixtures", "bidir_layers2_proj");
         TraceFilter f = new TraceFilter(Set.of(1, 4), Set.of(1), Set.of(1), Set.of(0, 2));
-        Trace trace = Trace.record(fc.model(), fc.input(), fc.layout(), fc.initial(), null, f);
+        Trace trace = Trace.record(fc.model(), fc.input(), ForwardOptions.defaults().withLayout(fc.layout()).withInitial(fc.initial()), f);
         assertEquals(2 * 2, trace.records().size());
         for (TraceStep s : trace.records()) {
             assertTrue(f.accepts(s.layer(), s.direction(), s.batch(), s.step()), s.toString());
         }
         // the filtered trace records the same numbers as the full one
-        Trace full = Trace.record(fc.model(), fc.input(), fc.layout(), fc.initial(), null, TraceFilter.ALL);
+        Trace full = Trace.record(fc.model(), fc.input(), ForwardOptions.defaults().withLayout(fc.layout()).withInitial(fc.initial()), TraceFilter.ALL);
         for (TraceStep s : trace.records()) {
             assertArrayEquals(full.at(s.layer(), s.direction(), s.batch(), s.step()).values().h(), s.values().h());
         }
@@ -169,17 +169,13 @@ class TraceTest {
     @Test
     void filterOutOfRangeIsRefused() throws Exception {
         FixtureCase fc = FixtureCase.load("fixtures", "basic_f32");
-        InputException e = assertThrows(InputException.class, () -> Trace.record(fc.model(), fc.input(), fc.layout(), null, null,
-                new TraceFilter(Set.of(6), null, null, null)));
+        InputException e = assertThrows(InputException.class, () -> Trace.record(fc.model(), fc.input(), ForwardOptions.defaults().withLayout(fc.layout()), new TraceFilter(Set.of(6), null, null, null)));
         assertEquals("trace filter: step 6 does not exist; the input has 6 time steps (0..5)", e.getMessage());
-        e = assertThrows(InputException.class, () -> Trace.record(fc.model(), fc.input(), fc.layout(), null, null,
-                new TraceFilter(null, null, Set.of(1), null)));
+        e = assertThrows(InputException.class, () -> Trace.record(fc.model(), fc.input(), ForwardOptions.defaults().withLayout(fc.layout()), new TraceFilter(null, null, Set.of(1), null)));
         assertEquals("trace filter: direction 1 does not exist; the model is unidirectional (0 is forward) (0..0)", e.getMessage());
-        e = assertThrows(InputException.class, () -> Trace.record(fc.model(), fc.input(), fc.layout(), null, null,
-                new TraceFilter(null, Set.of(1), null, null)));
+        e = assertThrows(InputException.class, () -> Trace.record(fc.model(), fc.input(), ForwardOptions.defaults().withLayout(fc.layout()), new TraceFilter(null, Set.of(1), null, null)));
         assertEquals("trace filter: layer 1 does not exist; the model has 1 layer (0..0)", e.getMessage());
-        e = assertThrows(InputException.class, () -> Trace.record(fc.model(), fc.input(), fc.layout(), null, null,
-                new TraceFilter(null, null, null, Set.of(3))));
+        e = assertThrows(InputException.class, () -> Trace.record(fc.model(), fc.input(), ForwardOptions.defaults().withLayout(fc.layout()), new TraceFilter(null, null, null, Set.of(3))));
         assertEquals("trace filter: batch row 3 does not exist; the batch has 3 rows (0..2)", e.getMessage());
     }
 }

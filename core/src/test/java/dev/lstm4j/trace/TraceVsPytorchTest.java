@@ -1,5 +1,6 @@
 package dev.lstm4j.trace;
 
+import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.DType;
 import dev.lstm4j.Layout;
 import dev.lstm4j.LstmModel;
@@ -71,7 +72,7 @@ class TraceVsPytorchTest {
                 lengths[b] = (int) l.at(b);
             }
         }
-        Trace trace = Trace.record(m, Npy.read(dir.resolve("input.npy")), Layout.BATCH_FIRST, initial, lengths, TraceFilter.ALL);
+        Trace trace = Trace.record(m, Npy.read(dir.resolve("input.npy")), ForwardOptions.defaults().withInitial(initial).withLengths(lengths), TraceFilter.ALL);
         List<?> stages = (List<?>) info.get("stages");
         assertEquals(trace.projected() ? 16 : 15, stages.size(), "stages listed in case.json");
         Tolerance tol = Tolerance.F32;

@@ -52,6 +52,26 @@ final class Bytes {
         return buf.flip();
     }
 
+    /** Decodes {@code count} float16, bfloat16 or float32 elements as floats (each exactly representable). */
+    static float[] decodeFloats(ByteBuffer buf, DType dtype, int count) {
+        float[] out = new float[count];
+        switch (dtype) {
+            case F16 -> {
+                for (int i = 0; i < count; i++) {
+                    out[i] = (float) DType.halfToDouble(buf.getShort());
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < count; i++) {
+                    out[i] = (float) DType.bfloat16ToDouble(buf.getShort());
+                }
+            }
+            case F32 -> buf.asFloatBuffer().get(out);
+            default -> throw new IllegalStateException("not a float dtype held as float: " + dtype);
+        }
+        return out;
+    }
+
     /** Decodes {@code count} elements of {@code dtype} from {@code buf} (its byte order is honoured). */
     static double[] decode(ByteBuffer buf, DType dtype, int count) {
         double[] out = new double[count];

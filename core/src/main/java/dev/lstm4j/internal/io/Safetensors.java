@@ -92,14 +92,32 @@ public final class Safetensors {
             checkOverlaps(entries, file);
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (Entry en : entries) {
-                int count = (int) Tensor.elementCount(en.shape());
-                ByteBuffer buf = Bytes.read(ch, file, dataStart + en.begin(), (int) (en.end() - en.begin()));
-                tensors.put(en.name(), Tensor.of(en.dtype(), en.shape(), Bytes.decode(buf, en.dtype(), count)));
+                tensors.put(en.name(), tensor(ch, file, dataStart, en));
             }
             return new StateDict(file, "safetensors", tensors, metadata);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** float32 tensors from this size on are memory-mapped rather than copied onto the heap. */
+    static final long MAP_MIN_BYTES = 1 << 20;
+
+    /**
+     * One tensor's values: a large float32 tensor is a view over the mapped file (the weights then reach the heap only
+     * once, when the fast path packs them); float16/bfloat16/float32 are held as floats, the rest as doubles.
+     */
+    private static Tensor tensor(FileChannel ch, Path file, long dataStart, Entry en) throws IOException {
+        int count = (int) Tensor.elementCount(en.shape());
+        long bytes = en.end() - en.begin();
+        if (en.dtype() == DType.F32 && bytes >= MAP_MIN_BYTES) {
+            return Tensor.viewFloat32(en.shape(), ch.map(FileChannel.MapMode.READ_ONLY, dataStart + en.begin(), bytes));
+        }
+        ByteBuffer buf = Bytes.read(ch, file, dataStart + en.begin(), (int) bytes);
+        if (en.dtype() == DType.F32 || en.dtype() == DType.F16 || en.dtype() == DType.BF16) {
+            return Tensor.wrap(en.dtype(), en.shape(), Bytes.decodeFloats(buf, en.dtype(), count));
+        }
+        return Tensor.wrap(en.dtype(), en.shape(), Bytes.decode(buf, en.dtype(), count));
     }
 
     private static String utf8(ByteBuffer buf, Path file) {
