@@ -1,15 +1,5 @@
 package dev.lstm4j;
 
-import dev.lstm4j.ForwardOptions;
-import dev.lstm4j.CellWeights;
-import dev.lstm4j.EngineChoice;
-import dev.lstm4j.InputException;
-import dev.lstm4j.Layout;
-import dev.lstm4j.Lstm;
-import dev.lstm4j.LstmOutput;
-import dev.lstm4j.LstmState;
-import dev.lstm4j.Tensor;
-import dev.lstm4j.Tolerance;
 import dev.lstm4j.internal.io.Json;
 import dev.lstm4j.internal.io.ModelLoader;
 import dev.lstm4j.internal.io.Npy;
@@ -272,5 +262,33 @@ class LstmSessionTest {
         assertTrue(s.keys().isEmpty());
         assertThrows(InputException.class, () -> s.setState("k", new LstmState(Tensor.zeros(dev.lstm4j.DType.F32, 2, 7),
                 Tensor.zeros(dev.lstm4j.DType.F32, 1, 7))));
+    }
+
+    /** A session step on the fast path allocates nothing once its key exists, also when keys alternate. */
+    @Test
+    void fastPathStepsAllocateNothing() {
+        long seed = 77;
+        System.out.println("fastPathStepsAllocateNothing seed " + seed);
+        Lstm lstm = ConcurrencyTest.randomLstm(new LstmConfig(32, 128, 2, false, 0, true), new SplittableRandom(seed), EngineChoice.FAST);
+        assertTrue(lstm.usesFastPath());
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        float[] x = new float[32];
+        float[] out = new float[128];
+        try (LstmSession session = new LstmSession(lstm)) {
+            String[] keys = {"a", "b", "c"};
+            for (int i = 0; i < 20_000; i++) {          // warm up: JIT-compile the step and make the keys
+                x[i % 32] = (float) Math.sin(i);
+                session.step(keys[i % 3], x, out);
+            }
+            long id = Thread.currentThread().getId();
+            long before = threads.getThreadAllocatedBytes(id);
+            for (int i = 0; i < 10_000; i++) {
+                x[i % 32] = (float) Math.cos(i);
+                session.step(keys[(i / 7) % 3], x, out);
+            }
+            long allocated = threads.getThreadAllocatedBytes(id) - before;
+            assertTrue(allocated < 1024, "10,000 session steps allocated " + allocated + " bytes");
+            assertEquals(30_000, session.steps("a") + session.steps("b") + session.steps("c"));
+        }
     }
 }
