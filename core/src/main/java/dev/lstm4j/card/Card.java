@@ -6,6 +6,7 @@ import dev.lstm4j.Tensor;
 import dev.lstm4j.internal.io.Json;
 import dev.lstm4j.reference.StepValues;
 import dev.lstm4j.trace.Trace;
+import dev.lstm4j.trace.Stage;
 import dev.lstm4j.trace.TraceJson;
 import dev.lstm4j.trace.TraceStep;
 
@@ -15,7 +16,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.Function;
 
 /**
  * The LSTM reference card drawn with a trace's values: one self-contained HTML page (inline CSS, JavaScript
@@ -28,22 +28,6 @@ import java.util.function.Function;
  * {@code data-k} (unit) and {@code data-value} (the exact number), so tests can read the DOM.
  */
 public final class Card {
-    /** Names of the per-step series in the page data, in the order of {@link #SERIES}. */
-    private static final String[] NAMES = {"x", "h_prev", "c_prev", "i_pre", "i", "f_pre", "f", "g_pre", "g", "o_pre", "o", "f_c_prev",
-            "i_g", "c", "tanh_c", "h", "h_proj"};
-    @SuppressWarnings("unchecked")
-    private static final Function<StepValues, double[]>[] SERIES = new Function[] {
-        (Function<StepValues, double[]>) StepValues::x, (Function<StepValues, double[]>) StepValues::hPrev,
-        (Function<StepValues, double[]>) StepValues::cPrev,
-        (Function<StepValues, double[]>) v -> v.i().preActivation(), (Function<StepValues, double[]>) v -> v.i().activation(),
-        (Function<StepValues, double[]>) v -> v.f().preActivation(), (Function<StepValues, double[]>) v -> v.f().activation(),
-        (Function<StepValues, double[]>) v -> v.g().preActivation(), (Function<StepValues, double[]>) v -> v.g().activation(),
-        (Function<StepValues, double[]>) v -> v.o().preActivation(), (Function<StepValues, double[]>) v -> v.o().activation(),
-        (Function<StepValues, double[]>) StepValues::kept, (Function<StepValues, double[]>) StepValues::written,
-        (Function<StepValues, double[]>) StepValues::c, (Function<StepValues, double[]>) StepValues::tanhC,
-        (Function<StepValues, double[]>) StepValues::hidden, (Function<StepValues, double[]>) StepValues::h,
-    };
-
     private Card() {
     }
 
@@ -103,18 +87,18 @@ public final class Card {
                     }
                     b.append(firstSeries ? "" : ",").append("\n\"").append(layer).append(',').append(dir).append(',').append(row).append("\":{");
                     firstSeries = false;
-                    for (int n = 0; n < NAMES.length; n++) {
-                        if (n == NAMES.length - 1 && c.projSize() == 0) {
+                    for (Stage stage : Stage.values()) {
+                        if (!stage.inUnprojected() && c.projSize() == 0) {
                             continue;
                         }
-                        b.append(n == 0 ? "" : ",").append('"').append(NAMES[n]).append("\":[");
+                        b.append(stage.ordinal() == 0 ? "" : ",").append('"').append(stage.key()).append("\":[");
                         for (int t = 0; t < trace.steps(); t++) {
                             TraceStep s = trace.at(layer, dir, row, t);
                             b.append(t == 0 ? "" : ",");
                             if (s == null) {
                                 b.append("null");
                             } else {
-                                TraceJson.numbers(b, SERIES[n].apply(s.values()));
+                                TraceJson.numbers(b, stage.of(s.values()));
                             }
                         }
                         b.append(']');

@@ -41,24 +41,10 @@ public final class TraceCsv {
             StepValues v = s.values();
             String where = s.layer() + "," + s.direction() + "," + s.batch() + "," + s.step() + ",";
             b.setLength(0);
-            rows(b, where, "x", v.x(), f32);
-            rows(b, where, "h_prev", v.hPrev(), f32);
-            rows(b, where, "c_prev", v.cPrev(), f32);
-            rows(b, where, "i_pre", v.i().preActivation(), f32);
-            rows(b, where, "i", v.i().activation(), f32);
-            rows(b, where, "f_pre", v.f().preActivation(), f32);
-            rows(b, where, "f", v.f().activation(), f32);
-            rows(b, where, "g_pre", v.g().preActivation(), f32);
-            rows(b, where, "g", v.g().activation(), f32);
-            rows(b, where, "o_pre", v.o().preActivation(), f32);
-            rows(b, where, "o", v.o().activation(), f32);
-            rows(b, where, "f_c_prev", v.kept(), f32);
-            rows(b, where, "i_g", v.written(), f32);
-            rows(b, where, "c", v.c(), f32);
-            rows(b, where, "tanh_c", v.tanhC(), f32);
-            rows(b, where, "h", v.hidden(), f32);
-            if (trace.projected()) {
-                rows(b, where, "h_proj", v.h(), f32);
+            for (Stage stage : Stage.values()) {
+                if (stage.inUnprojected() || trace.projected()) {
+                    rows(b, where, stage.key(), stage.of(v), f32);
+                }
             }
             w.write(b.toString());
         }

@@ -101,25 +101,20 @@ public final class TraceJson {
         StepValues v = s.values();
         b.append("{\"layer\":").append(s.layer()).append(",\"direction\":").append(s.direction()).append(",\"batch\":").append(s.batch())
                 .append(",\"step\":").append(s.step());
-        field(b, "x", v.x());
-        field(b, "h_prev", v.hPrev());
-        field(b, "c_prev", v.cPrev());
-        b.append(",\"gates\":{");
-        gate(b, "i", v.i());
-        b.append(',');
-        gate(b, "f", v.f());
-        b.append(',');
-        gate(b, "g", v.g());
-        b.append(',');
-        gate(b, "o", v.o());
-        b.append('}');
-        field(b, "f_c_prev", v.kept());
-        field(b, "i_g", v.written());
-        field(b, "c", v.c());
-        field(b, "tanh_c", v.tanhC());
-        field(b, "h", v.hidden());
-        if (projected) {
-            field(b, "h_proj", v.h());
+        for (Stage stage : Stage.values()) {
+            if (stage == Stage.I_PRE) {
+                b.append(",\"gates\":{");
+                gate(b, "i", v.i());
+                b.append(',');
+                gate(b, "f", v.f());
+                b.append(',');
+                gate(b, "g", v.g());
+                b.append(',');
+                gate(b, "o", v.o());
+                b.append('}');
+            } else if (!stage.isGate() && (stage.inUnprojected() || projected)) {
+                field(b, stage.key(), stage.of(v));
+            }
         }
         b.append('}');
     }
