@@ -121,6 +121,7 @@ public final class ModelLoader {
         if (ih0 == null) {
             throw new ModelException("no tensor " + prefix + "weight_ih_l0; LSTM prefixes in the file: " + quoted(candidatePrefixes(sd)));
         }
+        otherRecurrentLayer(prefix, "_l0", ih0, all.get(prefix + "weight_hh_l0"), all.containsKey(prefix + "weight_hr_l0"));
         if (ih0.rank() != 2 || ih0.size(0) % 4 != 0 || ih0.size(0) == 0) {
             throw new ModelException(prefix + "weight_ih_l0: expected shape (4*hidden, input), file has " + Tensor.shapeString(ih0.shape())
                     + (ih0.rank() == 2 && ih0.size(0) % 3 == 0 ? " (3*hidden rows: a GRU, not an LSTM?)" : ""));
@@ -209,6 +210,7 @@ public final class ModelLoader {
         }
         Tensor ih = all.get(prefix + "weight_ih");
         Tensor hh = all.get(prefix + "weight_hh");
+        otherRecurrentLayer(prefix, "", ih, hh, false);
         if (ih.rank() != 2 || ih.size(0) % 4 != 0 || ih.size(0) == 0) {
             throw new ModelException(prefix + "weight_ih: expected shape (4*hidden, input), file has " + Tensor.shapeString(ih.shape()));
         }
@@ -232,6 +234,26 @@ public final class ModelLoader {
             used.add(prefix + "bias_hh");
         }
         return new Lstm(config, cells);
+    }
+
+    /**
+     * nn.GRU and nn.RNN (and their cells) save the same key names as nn.LSTM; their row counts tell them apart:
+     * weight_ih has 3·hidden rows in a GRU and hidden rows in an RNN, where hidden is weight_hh's column count
+     * (an LSTM without projection has 4·hidden).
+     */
+    private static void otherRecurrentLayer(String prefix, String suffix, Tensor ih, Tensor hh, boolean projected) {
+        if (projected || ih == null || hh == null || ih.rank() != 2 || hh.rank() != 2 || hh.size(1) == 0) {
+            return;
+        }
+        int rows = ih.size(0), hidden = hh.size(1);
+        String kind = rows == 3 * hidden && hh.size(0) == rows ? "nn.GRU" : rows == hidden && hh.size(0) == rows ? "nn.RNN" : null;
+        if (kind != null) {
+            String cell = suffix.isEmpty() ? "Cell" : "";
+            throw new ModelException(prefix + "weight_ih" + suffix + " " + Tensor.shapeString(ih.shape()) + " and weight_hh" + suffix + " "
+                    + Tensor.shapeString(hh.shape()) + " have " + (kind.equals("nn.GRU") ? "3×" : "1×") + " hidden = " + rows
+                    + " gate rows: this is an " + kind + cell + ", not an nn.LSTM" + cell + " (4×hidden rows). lstm4j reads nn.LSTM and"
+                    + " nn.LSTMCell only; a " + kind.substring(3) + " cannot run as an LSTM");
+        }
     }
 
     /** Prefixes P with {@code P + "weight_ih_l0"} (nn.LSTM), or {@code P + "weight_ih"} and {@code P + "weight_hh"} (nn.LSTMCell). */

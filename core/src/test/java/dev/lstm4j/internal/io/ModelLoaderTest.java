@@ -65,6 +65,30 @@ class ModelLoaderTest {
         assertTrue(m.contains("GRU"), m);
     }
 
+    /** nn.GRU / nn.RNN state dicts use nn.LSTM's key names; 12 GRU rows for hidden 4 would also pass as an LSTM of hidden 3. */
+    @Test
+    void gruAndRnnStateDictsAreNamedAsSuch() {
+        Map<String, Tensor> gru = new LinkedHashMap<>();
+        gru.put("gru.weight_ih_l0", Tensor.zeros(DType.F32, 12, 5));
+        gru.put("gru.weight_hh_l0", Tensor.zeros(DType.F32, 12, 4));
+        gru.put("gru.bias_ih_l0", Tensor.zeros(DType.F32, 12));
+        gru.put("gru.bias_hh_l0", Tensor.zeros(DType.F32, 12));
+        String m = assertThrows(ModelException.class, () -> ModelLoader.fromStateDict(dev.lstm4j.StateDict.of(gru), ModelLoader.Options.DEFAULT)).getMessage();
+        assertTrue(m.contains("this is an nn.GRU, not an nn.LSTM"), m);
+
+        Map<String, Tensor> rnn = new LinkedHashMap<>();
+        rnn.put("rnn.weight_ih_l0", Tensor.zeros(DType.F32, 8, 3));
+        rnn.put("rnn.weight_hh_l0", Tensor.zeros(DType.F32, 8, 8));
+        m = assertThrows(ModelException.class, () -> ModelLoader.fromStateDict(dev.lstm4j.StateDict.of(rnn), ModelLoader.Options.DEFAULT)).getMessage();
+        assertTrue(m.contains("this is an nn.RNN, not an nn.LSTM"), m);
+
+        Map<String, Tensor> cell = new LinkedHashMap<>();
+        cell.put("cell.weight_ih", Tensor.zeros(DType.F32, 12, 2));
+        cell.put("cell.weight_hh", Tensor.zeros(DType.F32, 12, 4));
+        m = assertThrows(ModelException.class, () -> ModelLoader.fromStateDict(dev.lstm4j.StateDict.of(cell), ModelLoader.Options.DEFAULT)).getMessage();
+        assertTrue(m.contains("this is an nn.GRUCell, not an nn.LSTMCell"), m);
+    }
+
     @Test
     void ambiguousPrefixAsksForOne() {
         Path p = edited("basic_f32", t -> {
