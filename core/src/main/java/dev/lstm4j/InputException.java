@@ -5,4 +5,9 @@ public class InputException extends Lstm4jException {
     public InputException(String message) {
         super(message);
     }
+
+    /** With the exception this one re-words, kept as its cause. */
+    public InputException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

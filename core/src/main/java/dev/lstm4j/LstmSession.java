@@ -409,7 +409,7 @@ public final class LstmSession implements AutoCloseable {
             }
             Validate.input(in.remaining() == 4, what + ": " + (in.remaining() - 4) + " unexpected bytes after the last stream");
         } catch (BufferUnderflowException e) {
-            throw new InputException(what + ": truncated, it ends inside a stream's state");
+            throw new InputException(what + ": truncated, it ends inside a stream's state", e);
         }
         return session;
     }

@@ -5,4 +5,9 @@ public class ModelException extends Lstm4jException {
     public ModelException(String message) {
         super(message);
     }
+
+    /** With the exception this one re-words, kept as its cause. */
+    public ModelException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

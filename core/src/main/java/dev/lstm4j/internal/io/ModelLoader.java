@@ -58,7 +58,7 @@ public final class ModelLoader {
         try {
             lstm = cell ? cellLstm(sd, prefix, used) : stackedLstm(sd, prefix, used);
         } catch (ModelException e) {
-            throw new ModelException(e.getMessage().startsWith(where) ? e.getMessage() : where + e.getMessage());
+            throw new ModelException(e.getMessage().startsWith(where) ? e.getMessage() : where + e.getMessage(), e);
         }
         Linear head = null;
         String headPrefix = null;
@@ -87,7 +87,7 @@ public final class ModelLoader {
         try {
             return new LstmModel(lstm, head, prefix, headPrefix, cell, ignored);
         } catch (ModelException e) {
-            throw new ModelException(where + e.getMessage());
+            throw new ModelException(where + e.getMessage(), e);
         }
     }
 
@@ -225,7 +225,7 @@ public final class ModelLoader {
         try {
             LstmChecks.validate(config, cells, prefix);
         } catch (ModelException e) {
-            throw new ModelException(e.getMessage().replace("_l0", ""));
+            throw new ModelException(e.getMessage().replace("_l0", ""), e);
         }
         used.add(prefix + "weight_ih");
         used.add(prefix + "weight_hh");

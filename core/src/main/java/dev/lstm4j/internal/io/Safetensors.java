@@ -74,7 +74,7 @@ public final class Safetensors {
             try {
                 parsed = Json.parse(json);
             } catch (Json.JsonException e) {
-                throw new FileFormatException(file, "safetensors header is not valid JSON: " + e.getMessage());
+                throw new FileFormatException(file, "safetensors header is not valid JSON: " + e.getMessage(), e);
             }
             if (!(parsed instanceof Map<?, ?> header)) {
                 throw new FileFormatException(file, "safetensors header must be a JSON object");

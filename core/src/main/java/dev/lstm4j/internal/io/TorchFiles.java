@@ -474,7 +474,7 @@ public final class TorchFiles {
         } catch (RestrictedUnpickler.RefusedGlobal e) {
             return e.dangerous ? e : new FileFormatException(file, bare + " (" + e.getMessage().substring(file.toString().length() + 2) + ")");
         } catch (FileFormatException e) {
-            return new FileFormatException(file, "starts like a pickle but is not a readable one; " + e.getMessage());
+            return new FileFormatException(file, "starts like a pickle but is not a readable one; " + e.getMessage(), e);
         }
         if (!LEGACY_MAGIC.equals(first.value())) {
             return new FileFormatException(file, bare);
