@@ -3,6 +3,7 @@ package dev.lstm4j.internal.io;
 import dev.lstm4j.DType;
 import dev.lstm4j.FileFormatException;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.Names;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -737,7 +738,7 @@ final class RestrictedUnpickler {
     }
 
     static RefusedGlobal refused(Path file, String what, String fileName, String module, String name) {
-        String full = module + "." + name;
+        String full = Names.safe(module + "." + name);
         String root = module.contains(".") ? module.substring(0, module.indexOf('.')) : module;
         boolean dangerous = DANGEROUS.contains(root);
         boolean model = !dangerous && (module.equals("__main__") || module.startsWith("torch.nn.")
@@ -750,8 +751,8 @@ final class RestrictedUnpickler {
         } else if (model) {
             message = what + " holds an object of class '" + full + "': a whole pickled model (torch.save(model)), not a state dict."
                     + " lstm4j reads state dicts only and never instantiates classes from a pickle. Re-save the weights (in Python,"
-                    + " for a file you trust): torch.save(torch.load(\"" + fileName + "\", weights_only=False).state_dict(), \""
-                    + stem(fileName) + ".state_dict.pt\")";
+                    + " for a file you trust): torch.save(torch.load(\"" + Names.safe(fileName) + "\", weights_only=False).state_dict(), \""
+                    + Names.safe(stem(fileName)) + ".state_dict.pt\")";
         } else {
             message = what + " names the global '" + full + "', which lstm4j does not load (allowed: " + String.join(", ", ALLOWED.keySet())
                     + "). Save only tensors: torch.save(model.state_dict(), \"model.pt\")";
@@ -821,7 +822,8 @@ final class RestrictedUnpickler {
             throw fail("_rebuild_tensor_v2: size has " + size.length + " dimensions but stride has " + stride.length);
         }
         if (args.size() == 7 && args.get(6) instanceof Dict meta && !meta.map.isEmpty()) {
-            throw fail("tensor metadata " + meta.map.keySet() + " is not supported");
+            throw fail("tensor metadata (" + meta.map.size() + " keys, first " + describe(meta.map.keySet().iterator().next())
+                    + ") is not supported");
         }
         int[] shape = new int[size.length];
         long count = 1;
@@ -845,7 +847,7 @@ final class RestrictedUnpickler {
         }
         if (count > 0 ? last >= s.numel() : offset > s.numel()) {
             throw fail("tensor of size " + Tensor.shapeString(shape) + ", stride " + Arrays.toString(stride) + " at offset " + offset
-                    + " reaches element " + last + " of storage '" + s.key() + "', which holds " + s.numel() + " elements");
+                    + " reaches element " + last + " of storage '" + Names.safe(s.key()) + "', which holds " + s.numel() + " elements");
         }
         return new TensorRef(s, offset, shape, stride, false);
     }
@@ -1029,7 +1031,7 @@ final class RestrictedUnpickler {
     }
 
     private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+        return Names.safe(s, 40);
     }
 
     /** A short description of a value for messages; never recurses into containers. */
@@ -1063,9 +1065,15 @@ final class RestrictedUnpickler {
             return "torch." + t.name();
         }
         if (o instanceof Storage s) {
-            return "storage '" + s.key() + "'";
+            return "storage '" + abbreviate(s.key()) + "'";
         }
-        return o.toString();
+        if (o instanceof Key k) {
+            return k.value instanceof Tuple || k.value == null || k.value instanceof Boolean ? k.toString() : describe(k.value);
+        }
+        if (o instanceof Device d) {
+            return "torch.device('" + abbreviate(d.type()) + "'" + (d.index() == null ? "" : ", " + d.index()) + ")";
+        }
+        return Names.safe(o.toString());
     }
 
     static String typeName(Object o) {

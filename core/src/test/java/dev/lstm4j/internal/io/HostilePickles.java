@@ -42,7 +42,22 @@ final class HostilePickles {
      * strings, or half strings and half ints whose {@code Long.hashCode} is the strings' hash.
      */
     static byte[] collidingKeys(int n, String kind) {
-        List<String> s = collidingStrings(n);
+        return keys(collidingStrings(n), kind);
+    }
+
+    /** As {@link #collidingKeys}, with strings of the same length whose hash codes differ: the control. */
+    static byte[] ordinaryKeys(int n, String kind) {
+        int len = collidingStrings(n).get(0).length();
+        List<String> s = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String d = Integer.toString(i);
+            s.add("k".repeat(len - d.length()) + d);
+        }
+        return keys(s, kind);
+    }
+
+    private static byte[] keys(List<String> s, String kind) {
+        int n = s.size();
         int hash = s.get(0).hashCode();
         PickleWriter w = new PickleWriter().proto(2).op('}');
         int chunk = 1000;

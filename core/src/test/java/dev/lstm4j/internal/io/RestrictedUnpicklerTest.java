@@ -225,15 +225,25 @@ class RestrictedUnpicklerTest {
         assertEquals(1L, d.map.values().iterator().next(), "the last value wins, as in Python");
     }
 
-    /** 100,000 keys with one Java hash code (strings, tuples of them, strings mixed with ints) load in well under a second each. */
+    /**
+     * 100,000 keys with one Java hash code (strings, tuples of them, strings mixed with ints) load about as fast
+     * as 100,000 ordinary keys (before: 287 s for the tuples). Timed against that control, as the machine is shared.
+     */
     @Test
     void collidingKeysStayFast() {
         for (String kind : new String[] {"str", "tuple", "mixed"}) {
             byte[] p = HostilePickles.collidingKeys(100_000, kind);
+            byte[] control = HostilePickles.ordinaryKeys(100_000, kind);
+            load(control); // warm up
             long t0 = System.nanoTime();
-            Dict d = (Dict) assertTimeoutPreemptively(Duration.ofSeconds(5), () -> load(p), kind);
-            System.out.printf("collidingKeysStayFast: %s keys, %d bytes, %.0f ms%n", kind, p.length, (System.nanoTime() - t0) / 1e6);
+            load(control);
+            long t1 = System.nanoTime();
+            Dict d = (Dict) assertTimeoutPreemptively(Duration.ofSeconds(60), () -> load(p), kind);
+            long t2 = System.nanoTime();
+            System.out.printf("collidingKeysStayFast: %s keys, %d bytes: %.0f ms, ordinary keys %.0f ms%n", kind, p.length,
+                    (t2 - t1) / 1e6, (t1 - t0) / 1e6);
             assertEquals(100_000, d.map.size(), kind);
+            assertTrue(t2 - t1 < 20 * (t1 - t0) + 5_000_000_000L, kind + ": " + (t2 - t1) / 1e6 + " ms vs " + (t1 - t0) / 1e6 + " ms");
         }
     }
 
