@@ -9,20 +9,22 @@ package dev.lstm4j;
  * }</pre>
  */
 public final class LoadOptions {
-    private static final LoadOptions DEFAULTS = new LoadOptions(null, null, false, null, EngineChoice.FAST);
+    private static final LoadOptions DEFAULTS = new LoadOptions(null, null, false, null, EngineChoice.FAST, 0);
 
     private final String prefix;
     private final String head;
     private final boolean noHead;
     private final String checkpointKey;
     private final EngineChoice engine;
+    private final long maxBytes;
 
-    private LoadOptions(String prefix, String head, boolean noHead, String checkpointKey, EngineChoice engine) {
+    private LoadOptions(String prefix, String head, boolean noHead, String checkpointKey, EngineChoice engine, long maxBytes) {
         this.prefix = prefix;
         this.head = head;
         this.noHead = noHead;
         this.checkpointKey = checkpointKey;
         this.engine = engine;
+        this.maxBytes = maxBytes;
     }
 
     /** Find the LSTM, its head and (in a checkpoint) the state dict by themselves; run on the fast path. */
@@ -32,17 +34,17 @@ public final class LoadOptions {
 
     /** The LSTM's key prefix, e.g. {@code "lstm."} ({@code "lstm"} means the same; {@code ""} for none); null to find it. */
     public LoadOptions withPrefix(String prefix) {
-        return new LoadOptions(prefix, head, noHead, checkpointKey, engine);
+        return new LoadOptions(prefix, head, noHead, checkpointKey, engine, maxBytes);
     }
 
     /** The {@code nn.Linear} head's key prefix, e.g. {@code "fc."}; null to find it. */
     public LoadOptions withHead(String head) {
-        return new LoadOptions(prefix, head, false, checkpointKey, engine);
+        return new LoadOptions(prefix, head, false, checkpointKey, engine, maxBytes);
     }
 
     /** Use no head, even when the file has one next to the LSTM. */
     public LoadOptions withoutHead() {
-        return new LoadOptions(prefix, null, true, checkpointKey, engine);
+        return new LoadOptions(prefix, null, true, checkpointKey, engine, maxBytes);
     }
 
     /**
@@ -50,7 +52,7 @@ public final class LoadOptions {
      * such as {@code "state/model"}; null to find it (when only one entry could be it).
      */
     public LoadOptions withCheckpointKey(String key) {
-        return new LoadOptions(prefix, head, noHead, key, engine);
+        return new LoadOptions(prefix, head, noHead, key, engine, maxBytes);
     }
 
     /** The path the model computes on (default {@link EngineChoice#FAST}). */
@@ -58,7 +60,24 @@ public final class LoadOptions {
         if (engine == null) {
             throw new IllegalArgumentException("engine is null; use EngineChoice.FAST or EngineChoice.REFERENCE");
         }
-        return new LoadOptions(prefix, head, noHead, checkpointKey, engine);
+        return new LoadOptions(prefix, head, noHead, checkpointKey, engine, maxBytes);
+    }
+
+    /**
+     * The most bytes reading the file may expand to on the heap (decompressed entries, repeated views, decoded
+     * tensors), checked from declared sizes before anything is allocated; a file that would need more is refused.
+     * 0 (the default) means the default budget described in {@code docs/formats.md}.
+     */
+    public LoadOptions withMaxBytes(long maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must be 0 (the default) or positive, got " + maxBytes);
+        }
+        return new LoadOptions(prefix, head, noHead, checkpointKey, engine, maxBytes);
+    }
+
+    /** The byte budget for reading, or 0 for the default. */
+    public long maxBytes() {
+        return maxBytes;
     }
 
     /** The LSTM's key prefix, or null to find it. */

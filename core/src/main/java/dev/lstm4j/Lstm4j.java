@@ -50,7 +50,8 @@ public final class Lstm4j {
 
     /** Builds a model from tensors already read, e.g. by {@link #readWeights(Path)}. */
     public static LstmModel load(StateDict weights, LoadOptions options) {
-        LstmModel m = ModelLoader.fromStateDict(weights, new ModelLoader.Options(options.prefix(), options.head(), options.noHead()));
+        ModelLoader.Options o = new ModelLoader.Options(options.prefix(), options.head(), options.noHead());
+        LstmModel m = ModelLoader.fromStateDict(weights, options.maxBytes() > 0 ? o.withMaxBytes(options.maxBytes()) : o);
         return m.withEngine(options.engine());
     }
 
@@ -61,7 +62,7 @@ public final class Lstm4j {
 
     /** As {@link #readWeights(Path)}, taking the state dict at the options' checkpoint key. */
     public static StateDict readWeights(Path weights, LoadOptions options) {
-        return WeightsFiles.read(weights, options.checkpointKey());
+        return WeightsFiles.read(weights, options.checkpointKey(), options.maxBytes() > 0 ? options.maxBytes() : WeightsFiles.defaultMaxBytes());
     }
 
     /** Reads a {@code .npy} array (float16/32/64, integers, bool; either byte order). */

@@ -3,6 +3,7 @@ package dev.lstm4j.internal.io;
 import dev.lstm4j.DType;
 import dev.lstm4j.FileFormatException;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.Names;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -79,7 +80,7 @@ public final class Csv {
                         columns = cells.length;
                         continue;
                     }
-                    throw new FileFormatException(file, "line " + lineNo + ", column " + badCol + ": '" + bad.strip() + "' is not a number");
+                    throw new FileFormatException(file, "line " + lineNo + ", column " + badCol + ": '" + Names.safe(bad.strip(), 40) + "' is not a number");
                 }
                 columns = cells.length;
                 rows.add(row);

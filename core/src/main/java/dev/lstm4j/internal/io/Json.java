@@ -1,5 +1,7 @@
 package dev.lstm4j.internal.io;
 
+import dev.lstm4j.internal.Names;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,7 +82,7 @@ public final class Json {
                 if (c == '-' || (c >= '0' && c <= '9')) {
                     return number();
                 }
-                throw error("unexpected character '" + c + "'");
+                throw error("unexpected character '" + Names.safe(String.valueOf(c)) + "'");
         }
     }
 
@@ -111,7 +113,7 @@ public final class Json {
             skipWs();
             Object v = value(depth + 1);
             if (m.containsKey(k)) {
-                throw error("duplicate key \"" + k + "\"");
+                throw error("duplicate key \"" + Names.safe(k) + "\"");
             }
             m.put(k, v);
             skipWs();
@@ -192,7 +194,7 @@ public final class Json {
                     }
                     pos += 4;
                 }
-                default -> throw error("bad escape \\" + e);
+                default -> throw error("bad escape " + Names.safe("\\" + e));
             }
         }
     }
@@ -226,7 +228,7 @@ public final class Json {
             return Double.parseDouble(t);
         } catch (NumberFormatException ex) {
             pos = start;
-            throw error("bad number '" + t + "'");
+            throw error("bad number '" + Names.safe(t, 40) + "'");
         }
     }
 

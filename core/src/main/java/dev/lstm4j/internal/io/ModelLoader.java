@@ -9,6 +9,7 @@ import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.ModelException;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.Names;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,25 +27,45 @@ import java.util.regex.Pattern;
  */
 public final class ModelLoader {
     private static final Pattern LSTM_KEY = Pattern.compile("(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\\d+)(_reverse)?");
+    /** Layer indices above this are refused before anything is sized from them (PyTorch's own models have a few layers). */
+    static final int MAX_LAYER_INDEX = 1 << 16;
     private static final Pattern CELL_KEY = Pattern.compile("(weight_ih|weight_hh|bias_ih|bias_hh)");
 
     private ModelLoader() {
     }
 
     /**
-     * How to find the model in a file.
+     * How to find the model in a file. Immutable.
      *
      * @param prefix     the LSTM's key prefix ("lstm." or "lstm"), or null to find it
      * @param headPrefix the head's key prefix ("fc."), or null to find it
      * @param noHead     true to use no head even if one is found
+     * @param maxBytes   the most the file may expand to when read (tensors at elements × dtype size, zip
+     *                   entries inflated), checked from declared sizes before allocating; the 3-argument
+     *                   constructor uses {@link WeightsFiles#defaultMaxBytes()} (half the max heap, at most 4 GiB)
      */
-    public record Options(String prefix, String headPrefix, boolean noHead) {
+    public record Options(String prefix, String headPrefix, boolean noHead, long maxBytes) {
         public static final Options DEFAULT = new Options(null, null, false);
+
+        public Options {
+            if (maxBytes <= 0) {
+                throw new IllegalArgumentException("maxBytes must be positive, found " + maxBytes);
+            }
+        }
+
+        public Options(String prefix, String headPrefix, boolean noHead) {
+            this(prefix, headPrefix, noHead, WeightsFiles.defaultMaxBytes());
+        }
+
+        /** These options with another byte limit. */
+        public Options withMaxBytes(long maxBytes) {
+            return new Options(prefix, headPrefix, noHead, maxBytes);
+        }
     }
 
     /** Reads a weights file and builds the model. */
     public static LstmModel load(Path file, Options options) {
-        return fromStateDict(WeightsFiles.read(file), options);
+        return fromStateDict(WeightsFiles.read(file, null, options.maxBytes()), options);
     }
 
     /** What a state dict holds, for {@code inspect}: the LSTM found, or why none could be built. */
@@ -68,10 +89,18 @@ public final class ModelLoader {
             if (headPrefix != null) {
                 Tensor w = all.get(headPrefix + "weight");
                 if (w == null) {
-                    throw new ModelException(where + "no head tensor " + headPrefix + "weight; heads in the file: "
+                    throw new ModelException(where + "no head tensor " + Names.safe(headPrefix + "weight") + "; heads in the file: "
                             + describeCandidates(headCandidates(sd, prefix, -1)));
                 }
-                head = new Linear(w, all.get(headPrefix + "bias"));
+                Tensor b = all.get(headPrefix + "bias");
+                for (Tensor t : new Tensor[] {w, b}) {
+                    if (t != null && !t.dtype().isFloat()) {
+                        throw new ModelException(where + Names.safe(headPrefix + (t == w ? "weight" : "bias")) + ": a Linear head's tensors"
+                                + " must be float16, bfloat16, float32 or float64, the file has " + t.dtype().torchName()
+                                + "; save the model's floats (model.float().state_dict()), or use --no-head");
+                    }
+                }
+                head = new Linear(w, b);
                 used.add(headPrefix + "weight");
                 if (all.containsKey(headPrefix + "bias")) {
                     used.add(headPrefix + "bias");
@@ -88,6 +117,14 @@ public final class ModelLoader {
             return new LstmModel(lstm, head, prefix, headPrefix, cell, ignored);
         } catch (ModelException e) {
             throw new ModelException(where + e.getMessage(), e);
+        }
+    }
+
+    /** LSTM weights are floats: an integer tensor (a quantised or corrupt file) is refused by name, never converted. */
+    private static void requireFloat(String key, Tensor t) {
+        if (!t.dtype().isFloat()) {
+            throw new ModelException(Names.safe(key) + ": LSTM weights must be float16, bfloat16, float32 or float64, the file has "
+                    + t.dtype().torchName() + "; save the model's floats (model.float().state_dict())");
         }
     }
 
@@ -119,17 +156,19 @@ public final class ModelLoader {
         Map<String, Tensor> all = sd.tensors();
         Tensor ih0 = all.get(prefix + "weight_ih_l0");
         if (ih0 == null) {
-            throw new ModelException("no tensor " + prefix + "weight_ih_l0; LSTM prefixes in the file: " + quoted(candidatePrefixes(sd)));
+            throw new ModelException("no tensor " + Names.safe(prefix + "weight_ih_l0") + "; LSTM prefixes in the file: "
+                    + quoted(candidatePrefixes(sd)));
         }
         otherRecurrentLayer(prefix, "_l0", ih0, all.get(prefix + "weight_hh_l0"), all.containsKey(prefix + "weight_hr_l0"));
         if (ih0.rank() != 2 || ih0.size(0) % 4 != 0 || ih0.size(0) == 0) {
-            throw new ModelException(prefix + "weight_ih_l0: expected shape (4*hidden, input), file has " + Tensor.shapeString(ih0.shape())
+            throw new ModelException(Names.safe(prefix + "weight_ih_l0") + ": expected shape (4*hidden, input), file has " + Tensor.shapeString(ih0.shape())
                     + (ih0.rank() == 2 && ih0.size(0) % 3 == 0 ? " (3*hidden rows: a GRU, not an LSTM?)" : ""));
         }
         int hidden = ih0.size(0) / 4;
         int input = ih0.size(1);
         // every key directly under the prefix must be an LSTM parameter
         int layers = 0;
+        Set<Integer> ihLayers = new java.util.HashSet<>();
         int proj = 0;
         boolean reverse = false;
         boolean bias = false;
@@ -143,18 +182,33 @@ public final class ModelLoader {
             }
             Matcher m = LSTM_KEY.matcher(rest);
             if (!m.matches()) {
-                throw new ModelException(k + ": unexpected tensor among the LSTM's; nn.LSTM has only weight_ih/weight_hh/bias_ih/bias_hh/"
+                throw new ModelException(Names.safe(k) + ": unexpected tensor among the LSTM's; nn.LSTM has only weight_ih/weight_hh/bias_ih/bias_hh/"
                         + "weight_hr _l{k}[_reverse]. Remove it, or choose another --prefix");
             }
             // layers and directions come from weight_ih alone, so a stray key is reported as stray, not as a layer
             if (m.group(1).equals("weight_ih")) {
-                layers = Math.max(layers, Integer.parseInt(m.group(2)) + 1);
+                int layer = layerIndex(k, m.group(2));
+                ihLayers.add(layer);
+                layers = Math.max(layers, layer + 1);
                 reverse |= m.group(3) != null;
             }
             bias |= m.group(1).startsWith("bias");
             if (m.group(1).equals("weight_hr") && proj == 0 && all.get(k).rank() >= 1) {
                 proj = all.get(k).size(0);
             }
+        }
+        // nothing is sized from the largest index until every index below it is known to be present
+        if (ihLayers.size() != layers) {
+            List<Integer> absent = new ArrayList<>();
+            for (int l = 0; l < layers && absent.size() < 3; l++) {
+                if (!ihLayers.contains(l)) {
+                    absent.add(l);
+                }
+            }
+            throw new ModelException(Names.safe(prefix) + "weight_ih_l" + (layers - 1) + " names layer " + (layers - 1) + ", but the file has"
+                    + " weight_ih for only " + ihLayers.size() + " layer" + (ihLayers.size() == 1 ? "" : "s") + " (no layer " + absent.get(0)
+                    + (absent.size() > 1 ? ", " + absent.get(1) : "") + (absent.size() > 2 ? ", …" : "") + "); nn.LSTM numbers its layers 0 to"
+                    + " num_layers - 1. Remove the stray tensor, or choose another --prefix");
         }
         LstmConfig config = new LstmConfig(input, hidden, layers, reverse, proj, bias);
         // expected keys, in PyTorch's order
@@ -175,6 +229,8 @@ public final class ModelLoader {
                     t[j] = all.get(key);
                     if (t[j] == null) {
                         missing.add(key);
+                    } else {
+                        requireFloat(key, t[j]);
                     }
                 }
                 if (missing.isEmpty()) {
@@ -183,7 +239,7 @@ public final class ModelLoader {
             }
         }
         if (!missing.isEmpty()) {
-            throw new ModelException("missing LSTM tensors " + missing + " for " + config + "; was the file saved from the whole model?");
+            throw new ModelException("missing LSTM tensors " + safeList(missing) + " for " + config + "; was the file saved from the whole model?");
         }
         List<String> extra = new ArrayList<>();
         for (String k : all.keySet()) {
@@ -192,10 +248,10 @@ public final class ModelLoader {
             }
         }
         if (!extra.isEmpty()) {
-            throw new ModelException("stray LSTM tensors " + extra + " do not fit " + config
-                    + " (layers and directions inferred from the " + prefix + "weight_ih_* keys)");
+            throw new ModelException("stray LSTM tensors " + safeList(extra) + " do not fit " + config
+                    + " (layers and directions inferred from the " + Names.safe(prefix) + "weight_ih_* keys)");
         }
-        LstmChecks.validate(config, cells, prefix);
+        LstmChecks.validate(config, cells, Names.safe(prefix));
         used.addAll(expected);
         return new Lstm(config, cells);
     }
@@ -205,25 +261,33 @@ public final class ModelLoader {
         for (String k : all.keySet()) {
             if (k.startsWith(prefix) && !k.substring(prefix.length()).contains(".")
                     && !CELL_KEY.matcher(k.substring(prefix.length())).matches()) {
-                throw new ModelException(k + ": unexpected tensor among the LSTMCell's (weight_ih, weight_hh, bias_ih, bias_hh)");
+                throw new ModelException(Names.safe(k) + ": unexpected tensor among the LSTMCell's (weight_ih, weight_hh, bias_ih, bias_hh)");
             }
         }
         Tensor ih = all.get(prefix + "weight_ih");
         Tensor hh = all.get(prefix + "weight_hh");
+        if (hh == null) {
+            throw new ModelException("missing " + Names.safe(prefix + "weight_hh") + ": an LSTMCell has weight_ih and weight_hh");
+        }
         otherRecurrentLayer(prefix, "", ih, hh, false);
         if (ih.rank() != 2 || ih.size(0) % 4 != 0 || ih.size(0) == 0) {
-            throw new ModelException(prefix + "weight_ih: expected shape (4*hidden, input), file has " + Tensor.shapeString(ih.shape()));
+            throw new ModelException(Names.safe(prefix + "weight_ih") + ": expected shape (4*hidden, input), file has " + Tensor.shapeString(ih.shape()));
         }
         Tensor bih = all.get(prefix + "bias_ih");
         Tensor bhh = all.get(prefix + "bias_hh");
         if ((bih == null) != (bhh == null)) {
-            throw new ModelException("missing " + prefix + (bih == null ? "bias_ih" : "bias_hh") + ": an LSTMCell has both biases or neither");
+            throw new ModelException("missing " + Names.safe(prefix + (bih == null ? "bias_ih" : "bias_hh")) + ": an LSTMCell has both biases or neither");
         }
         LstmConfig config = new LstmConfig(ih.size(1), ih.size(0) / 4, 1, false, 0, bih != null);
+        for (String n : new String[] {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
+            if (all.get(prefix + n) != null) {
+                requireFloat(prefix + n, all.get(prefix + n));
+            }
+        }
         List<CellWeights> cells = List.of(new CellWeights(ih, hh, bih, bhh, null));
         // report the cell's own names, not the _l0 names of the stacked LSTM
         try {
-            LstmChecks.validate(config, cells, prefix);
+            LstmChecks.validate(config, cells, Names.safe(prefix));
         } catch (ModelException e) {
             throw new ModelException(e.getMessage().replace("_l0", ""), e);
         }
@@ -313,13 +377,49 @@ public final class ModelLoader {
             if (b.length() > 0) {
                 b.append(", ");
             }
-            b.append('\'').append(s).append('\'');
+            if (b.length() > 1000) {
+                b.append("…");
+                break;
+            }
+            b.append('\'').append(Names.safe(s)).append('\'');
         }
         return b.toString();
     }
 
     private static String abbreviate(Set<String> keys) {
-        List<String> l = new ArrayList<>(keys);
-        return l.size() <= 8 ? String.join(", ", l) : String.join(", ", l.subList(0, 8)) + ", … (" + (l.size() - 8) + " more)";
+        List<String> l = new ArrayList<>();
+        for (String k : keys) {
+            if (l.size() == 8) {
+                break;
+            }
+            l.add(Names.safe(k));
+        }
+        return keys.size() <= 8 ? String.join(", ", l) : String.join(", ", l) + ", … (" + (keys.size() - 8) + " more)";
+    }
+
+    /** A list of keys for a message: each escaped, at most 8. */
+    private static String safeList(List<String> keys) {
+        List<String> l = new ArrayList<>();
+        for (String k : keys) {
+            if (l.size() == 8) {
+                l.add("… (" + (keys.size() - 8) + " more)");
+                break;
+            }
+            l.add(Names.safe(k));
+        }
+        return l.toString();
+    }
+
+    /**
+     * The layer index of an {@code _l<k>} key: a number of at most {@value #MAX_LAYER_INDEX}, so that a key
+     * like {@code weight_ih_l99999999999} is refused by name instead of overflowing or sizing anything.
+     */
+    private static int layerIndex(String key, String digits) {
+        if (digits.length() > 6 || Integer.parseInt(digits) > MAX_LAYER_INDEX) {
+            throw new ModelException(Names.safe(key) + ": layer index " + Names.safe(digits, 24) + " is not a plausible layer number"
+                    + " (at most " + MAX_LAYER_INDEX + " are read); nn.LSTM numbers its layers 0 to num_layers - 1."
+                    + " Remove the tensor, or choose another --prefix");
+        }
+        return Integer.parseInt(digits);
     }
 }

@@ -3,6 +3,7 @@ package dev.lstm4j.internal.io;
 import dev.lstm4j.DType;
 import dev.lstm4j.FileFormatException;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.Names;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -13,9 +14,12 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads and writes NumPy {@code .npy} arrays (format versions 1, 2 and 3). Reads float16/32/64 (and int8/16/32/64,
@@ -25,9 +29,6 @@ import java.util.regex.Pattern;
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     private static final int MAX_HEADER = 1 << 20;
-    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
-    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
-    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
     private Npy() {
     }
@@ -100,9 +101,17 @@ public final class Npy {
             throw new FileFormatException(file, where + ".npy header length " + headerLen + " does not fit in the " + size + "-byte file");
         }
         String header = new String(all, prefix, (int) headerLen, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-        String descr = group(DESCR, header, "descr", file, where);
-        boolean fortran = group(FORTRAN, header, "fortran_order", file, where).equals("True");
-        int[] shape = shape(group(SHAPE, header, "shape", file, where), file, where);
+        Map<String, Object> dict = new HeaderParser(header, file, where).dict();
+        if (!(dict.get("descr") instanceof String descr)) {
+            throw new FileFormatException(file, where + ".npy header's 'descr' must be a dtype string such as '<f4', found "
+                    + Names.safe(String.valueOf(dict.get("descr")), 40) + " (structured arrays are not supported)");
+        }
+        if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
+            throw new FileFormatException(file, where + ".npy header's 'fortran_order' must be True or False");
+        }
+        if (!(dict.get("shape") instanceof int[] shape)) {
+            throw new FileFormatException(file, where + ".npy header's 'shape' must be a tuple of integers");
+        }
         // floats, and integers and bools (index arrays such as sequence lengths; non-float weights in an .npz)
         ByteOrder order = descr.startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
         String kind = descr.length() == 3 && "<>=|".indexOf(descr.charAt(0)) >= 0 ? descr.substring(1) : "";
@@ -116,7 +125,7 @@ public final class Npy {
             case "i1" -> DType.I8;
             case "u1" -> DType.U8;
             case "b1" -> DType.BOOL;
-            default -> throw new FileFormatException(file, where + "array dtype '" + descr
+            default -> throw new FileFormatException(file, where + "array dtype '" + Names.safe(descr, 40)
                     + "' is not supported; expected float16/32/64 or int8/16/32/64 (convert with x.astype(numpy.float32))");
         };
         long count;
@@ -144,35 +153,149 @@ public final class Npy {
         return Tensor.of(dtype, shape, values);
     }
 
-    private static String group(Pattern p, String header, String key, Path file, String where) {
-        Matcher m = p.matcher(header);
-        if (!m.find()) {
-            String h = header.strip();
-            throw new FileFormatException(file, where + ".npy header has no readable '" + key + "': " + (h.length() > 200 ? h.substring(0, 200) + "…" : h));
-        }
-        return m.group(1);
-    }
+    /**
+     * The header dict, read as NumPy reads it ({@code ast.literal_eval}, then exactly the keys {@code descr},
+     * {@code fortran_order} and {@code shape}). Where NumPy would take the last of two equal keys, lstm4j
+     * refuses the file rather than guess which one a reader used; other keys are refused, as NumPy refuses them.
+     */
+    private static final class HeaderParser {
+        private final String h;
+        private final Path file;
+        private final String where;
+        private int pos;
 
-    private static int[] shape(String inner, Path file, String where) {
-        String t = inner.strip();
-        if (t.isEmpty()) {
-            return new int[0];
+        HeaderParser(String header, Path file, String where) {
+            this.h = header;
+            this.file = file;
+            this.where = where;
         }
-        String[] parts = t.split(",");
-        int n = parts[parts.length - 1].isBlank() ? parts.length - 1 : parts.length;
-        int[] shape = new int[n];
-        for (int i = 0; i < n; i++) {
-            try {
-                long v = Long.parseLong(parts[i].strip().replace("L", ""));
-                if (v < 0 || v > Integer.MAX_VALUE) {
-                    throw new NumberFormatException();
-                }
-                shape[i] = (int) v;
-            } catch (NumberFormatException e) {
-                throw new FileFormatException(file, where + ".npy shape (" + inner + ") is not a tuple of non-negative integers below 2^31");
+
+        private FileFormatException bad(String what) {
+            String shown = h.strip();
+            return new FileFormatException(file, where + ".npy header " + what + " (at character " + pos + " of "
+                    + Names.safe(shown, 200) + "); save arrays with numpy.save");
+        }
+
+        private void ws() {
+            while (pos < h.length() && (h.charAt(pos) == ' ' || h.charAt(pos) == '\t' || h.charAt(pos) == '\n' || h.charAt(pos) == '\r')) {
+                pos++;
             }
         }
-        return shape;
+
+        private boolean at(char c) {
+            ws();
+            if (pos < h.length() && h.charAt(pos) == c) {
+                pos++;
+                return true;
+            }
+            return false;
+        }
+
+        Map<String, Object> dict() {
+            if (!at('{')) {
+                throw bad("is not a dict");
+            }
+            Map<String, Object> d = new LinkedHashMap<>();
+            while (!at('}')) {
+                String key = string();
+                if (!at(':')) {
+                    throw bad("lacks ':' after key '" + Names.safe(key, 40) + "'");
+                }
+                Object v = value();
+                if (d.put(key, v) != null) {
+                    throw bad("has the key '" + Names.safe(key, 40) + "' twice (NumPy would take the last one); refusing an ambiguous"
+                            + " header");
+                }
+                if (!at(',')) {
+                    if (!at('}')) {
+                        throw bad("has no ',' or '}' after the value of '" + Names.safe(key, 40) + "'");
+                    }
+                    break;
+                }
+            }
+            ws();
+            if (pos != h.length()) {
+                throw bad("has text after its dict");
+            }
+            if (!d.keySet().equals(Set.of("descr", "fortran_order", "shape"))) {
+                throw bad("must have exactly the keys 'descr', 'fortran_order' and 'shape', as NumPy requires; it has "
+                        + Names.safe(String.valueOf(d.keySet()), 80));
+            }
+            return d;
+        }
+
+        private String string() {
+            ws();
+            if (pos >= h.length() || h.charAt(pos) != '\'' && h.charAt(pos) != '"') {
+                throw bad("expects a quoted string");
+            }
+            char q = h.charAt(pos++);
+            int start = pos;
+            while (pos < h.length() && h.charAt(pos) != q) {
+                if (h.charAt(pos) == '\\') {
+                    throw bad("has a backslash escape in a string, which no NumPy header holds");
+                }
+                pos++;
+            }
+            if (pos >= h.length()) {
+                throw bad("has an unterminated string");
+            }
+            return h.substring(start, pos++);
+        }
+
+        private Object value() {
+            ws();
+            if (pos < h.length() && (h.charAt(pos) == '\'' || h.charAt(pos) == '"')) {
+                return string();
+            }
+            if (h.startsWith("True", pos)) {
+                pos += 4;
+                return Boolean.TRUE;
+            }
+            if (h.startsWith("False", pos)) {
+                pos += 5;
+                return Boolean.FALSE;
+            }
+            if (at('(')) {
+                List<Integer> dims = new ArrayList<>();
+                boolean comma = true;
+                while (!at(')')) {
+                    if (!comma || dims.size() >= 64) {
+                        throw bad(dims.size() >= 64 ? "has a shape of more than 64 dimensions" : "has a malformed shape tuple");
+                    }
+                    dims.add(dimension());
+                    comma = at(',');
+                }
+                if (dims.size() == 1 && !comma) {
+                    throw bad("has a shape '(n)' that is not a tuple (NumPy writes '(n,)')");
+                }
+                int[] shape = new int[dims.size()];
+                for (int i = 0; i < shape.length; i++) {
+                    shape[i] = dims.get(i);
+                }
+                return shape;
+            }
+            if (pos < h.length() && h.charAt(pos) == '[') {
+                throw bad("has a list value (a structured dtype?), which lstm4j does not read");
+            }
+            throw bad("has a value that is not a string, True, False or a shape tuple");
+        }
+
+        private int dimension() {
+            ws();
+            int start = pos;
+            while (pos < h.length() && Character.isDigit(h.charAt(pos)) && h.charAt(pos) < 128) {
+                pos++;
+            }
+            String digits = h.substring(start, pos);
+            if (pos < h.length() && h.charAt(pos) == 'L') {
+                pos++; // Python 2 long literal, as old NumPy wrote
+            }
+            if (digits.isEmpty() || digits.length() > 10 || Long.parseLong(digits) > Integer.MAX_VALUE) {
+                throw bad("has a shape that is not a tuple of non-negative integers below 2^31");
+            }
+            return Integer.parseInt(digits);
+        }
     }
 
     /** Column-major values to row-major. */

@@ -3,6 +3,7 @@ package dev.lstm4j.internal.io;
 import dev.lstm4j.DType;
 import dev.lstm4j.FileFormatException;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.Names;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -11,10 +12,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /**
@@ -45,12 +48,24 @@ final class RestrictedUnpickler {
     static final int MAX_KEY_DEPTH = 32;
     static final int MAX_RANK = 64;
 
-    /** A Python tuple; immutable. */
-    record Tuple(List<Object> items) {
+    /**
+     * A Python tuple; immutable. Compared and hashed by identity: a tuple used as a dict key is replaced by
+     * its interned {@link Key}, so deep or shared tuples are never walked by {@code equals}/{@code hashCode}.
+     */
+    static final class Tuple {
         static final Tuple EMPTY = new Tuple(List.of());
+        private final List<Object> items;
+
+        Tuple(List<Object> items) {
+            this.items = items;
+        }
 
         static Tuple of(Object... items) {
             return new Tuple(Collections.unmodifiableList(Arrays.asList(items)));
+        }
+
+        List<Object> items() {
+            return items;
         }
 
         int size() {
@@ -66,6 +81,70 @@ final class RestrictedUnpickler {
             return "tuple of " + items.size();
         }
     }
+
+    /**
+     * A dict key other than a string: an int, float, bool, None or tuple of them, as Python compares them
+     * ({@code 1 == 1.0 == True}). Keys are interned per pickle, so two equal tuple keys are one {@code Key}
+     * and tuple parts compare by identity: equality costs O(tuple size), never the size of the key's graph.
+     * The hash is a seeded 64-bit mix chosen afresh for each pickle, so a file cannot make keys collide
+     * (Java's own hashes are fixed: {@code "Aa"} and {@code "BB"} share one).
+     */
+    static final class Key {
+        /** The first value inserted under this key (what Python keeps), for messages. */
+        final Object value;
+        /** For a scalar, its one normalised value (Long, Double, BigInteger, String or {@link #NONE_KEY}); for a tuple, its items' interned keys. */
+        private final Object[] parts;
+        private final boolean tuple;
+        private final long hash;
+        /** How deep tuples nest below this key: 0 for a scalar. */
+        private final int height;
+
+        private Key(Object value, Object[] parts, boolean tuple, long hash, int height) {
+            this.value = value;
+            this.parts = parts;
+            this.tuple = tuple;
+            this.hash = hash;
+            this.height = height;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof Key k) || k.hash != hash || k.tuple != tuple || k.parts.length != parts.length) {
+                return false;
+            }
+            if (tuple) {
+                for (int i = 0; i < parts.length; i++) {
+                    if (parts[i] != k.parts[i]) {
+                        return false; // items are interned: equal items are one Key
+                    }
+                }
+                return true;
+            }
+            return parts[0].equals(k.parts[0]);
+        }
+
+        @Override
+        public int hashCode() {
+            return (int) (hash ^ hash >>> 32);
+        }
+
+        @Override
+        public String toString() {
+            if (value == null) {
+                return "None";
+            }
+            if (value instanceof Boolean b) {
+                return b ? "True" : "False";
+            }
+            return value instanceof Tuple t ? "tuple of " + t.size() : String.valueOf(value);
+        }
+    }
+
+    /** None as a key part. */
+    private static final Object NONE_KEY = new Object();
 
     /** A Python dict or OrderedDict, in insertion order. Compared by identity, as mutable objects are. */
     static final class Dict {
@@ -180,6 +259,12 @@ final class RestrictedUnpickler {
     private int[] marks = new int[16];
     private int markCount;
     private final HashMap<Long, Object> memo = new HashMap<>();
+    /** This pickle's hash seed for dict keys, unknown to the file. */
+    private final long keySeed = ThreadLocalRandom.current().nextLong();
+    /** Interned non-string dict keys. */
+    private final HashMap<Key, Key> keys = new HashMap<>();
+    /** The interned key of each tuple or string object already used in a key: shared sub-tuples are hashed once. */
+    private final IdentityHashMap<Object, Key> keyOf = new IdentityHashMap<>();
     private long created;
 
     /**
@@ -535,26 +620,111 @@ final class RestrictedUnpickler {
         }
     }
 
+    /** Sets {@code d[k] = v}: a string key as itself, any other hashable key as its interned {@link Key}. */
     private void put(Dict d, Object k, Object v) {
-        checkHashable(k, 0);
-        d.map.put(k, v);
+        d.map.put(k instanceof String ? k : key(k, 0), v);
     }
 
-    /** Keys must be immutable values Java can hash without deep recursion. */
-    private void checkHashable(Object k, int depth) {
-        if (k == null || k instanceof String || k instanceof Long || k instanceof Boolean || k instanceof Double || k instanceof BigInteger) {
-            return;
+    /**
+     * The interned key of {@code k}, which must be hashable as Python sees it (None, bool, int, float, str,
+     * or a tuple of those). Every tuple and string object is visited once per pickle, so a chain of tuples
+     * that each hold the next one twice costs its length, not 2^length; tuples nested more than
+     * {@value #MAX_KEY_DEPTH} deep are refused.
+     */
+    private Key key(Object k, int depth) {
+        if (k instanceof Tuple || k instanceof String) {
+            Key known = keyOf.get(k);
+            if (known != null) {
+                if (depth + known.height > MAX_KEY_DEPTH) {
+                    throw fail("dict key is a tuple nested deeper than " + MAX_KEY_DEPTH + " levels; refusing");
+                }
+                return known;
+            }
         }
+        Key made;
         if (k instanceof Tuple t) {
             if (depth >= MAX_KEY_DEPTH) {
                 throw fail("dict key is a tuple nested deeper than " + MAX_KEY_DEPTH + " levels; refusing");
             }
-            for (Object o : t.items()) {
-                checkHashable(o, depth + 1);
+            Object[] parts = new Object[t.size()];
+            long h = mix(keySeed ^ 0x7475706c65L ^ t.size());
+            int height = 0;
+            for (int i = 0; i < parts.length; i++) {
+                Key item = key(t.get(i), depth + 1);
+                parts[i] = item;
+                h = mix(h ^ item.hash);
+                height = Math.max(height, item.height + 1);
             }
-            return;
+            made = intern(new Key(t, parts, true, h, Math.max(height, 1)));
+            keyOf.put(t, made);
+        } else {
+            Object norm = normalise(k);
+            made = intern(new Key(k, new Object[] {norm}, false, scalarHash(norm), 0));
+            if (k instanceof String) {
+                keyOf.put(k, made);
+            }
+        }
+        return made;
+    }
+
+    private Key intern(Key k) {
+        Key old = keys.putIfAbsent(k, k);
+        return old == null ? k : old;
+    }
+
+    /** A scalar key as Python compares it: {@code True == 1 == 1.0}, {@code -0.0 == 0}; NaN keys and other types are refused. */
+    private Object normalise(Object k) {
+        if (k == null) {
+            return NONE_KEY;
+        }
+        if (k instanceof String || k instanceof Long || k instanceof BigInteger) {
+            return k;
+        }
+        if (k instanceof Boolean b) {
+            return b ? 1L : 0L;
+        }
+        if (k instanceof Double d) {
+            if (d.isNaN()) {
+                throw fail("dict key NaN is not supported (Python compares NaN keys by identity)");
+            }
+            if (!d.isInfinite() && d == Math.rint(d)) {
+                BigInteger v = new java.math.BigDecimal(d).toBigIntegerExact();
+                return v.bitLength() < 64 ? (Object) v.longValue() : v;
+            }
+            return d;
         }
         throw fail("dict key of type " + typeName(k) + " is not supported (keys are strings, numbers, None or tuples of them)");
+    }
+
+    private long scalarHash(Object norm) {
+        long h;
+        if (norm instanceof Long v) {
+            h = mix(keySeed ^ v * 0x9E3779B97F4A7C15L);
+        } else if (norm instanceof Double v) {
+            h = mix(keySeed ^ 0x5DEECE66DL ^ Double.doubleToLongBits(v));
+        } else if (norm instanceof BigInteger v) {
+            h = keySeed ^ 0x626967L;
+            for (byte x : v.toByteArray()) {
+                h = mix(h ^ (x & 0xff));
+            }
+        } else if (norm instanceof String v) {
+            h = keySeed ^ 0x737472L;
+            for (int i = 0; i < v.length(); i++) {
+                h = (h ^ v.charAt(i)) * 0x9E3779B97F4A7C15L;
+                h ^= h >>> 29;
+            }
+            h = mix(h ^ v.length());
+        } else {
+            h = mix(keySeed ^ 0x4e6f6e65L);
+        }
+        return h;
+    }
+
+    /** SplitMix64's finaliser. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
     }
 
     // ---- globals and calls ----
@@ -568,7 +738,7 @@ final class RestrictedUnpickler {
     }
 
     static RefusedGlobal refused(Path file, String what, String fileName, String module, String name) {
-        String full = module + "." + name;
+        String full = Names.safe(module + "." + name);
         String root = module.contains(".") ? module.substring(0, module.indexOf('.')) : module;
         boolean dangerous = DANGEROUS.contains(root);
         boolean model = !dangerous && (module.equals("__main__") || module.startsWith("torch.nn.")
@@ -581,8 +751,8 @@ final class RestrictedUnpickler {
         } else if (model) {
             message = what + " holds an object of class '" + full + "': a whole pickled model (torch.save(model)), not a state dict."
                     + " lstm4j reads state dicts only and never instantiates classes from a pickle. Re-save the weights (in Python,"
-                    + " for a file you trust): torch.save(torch.load(\"" + fileName + "\", weights_only=False).state_dict(), \""
-                    + stem(fileName) + ".state_dict.pt\")";
+                    + " for a file you trust): torch.save(torch.load(\"" + Names.safe(fileName) + "\", weights_only=False).state_dict(), \""
+                    + Names.safe(stem(fileName)) + ".state_dict.pt\")";
         } else {
             message = what + " names the global '" + full + "', which lstm4j does not load (allowed: " + String.join(", ", ALLOWED.keySet())
                     + "). Save only tensors: torch.save(model.state_dict(), \"model.pt\")";
@@ -652,7 +822,8 @@ final class RestrictedUnpickler {
             throw fail("_rebuild_tensor_v2: size has " + size.length + " dimensions but stride has " + stride.length);
         }
         if (args.size() == 7 && args.get(6) instanceof Dict meta && !meta.map.isEmpty()) {
-            throw fail("tensor metadata " + meta.map.keySet() + " is not supported");
+            throw fail("tensor metadata (" + meta.map.size() + " keys, first " + describe(meta.map.keySet().iterator().next())
+                    + ") is not supported");
         }
         int[] shape = new int[size.length];
         long count = 1;
@@ -676,7 +847,7 @@ final class RestrictedUnpickler {
         }
         if (count > 0 ? last >= s.numel() : offset > s.numel()) {
             throw fail("tensor of size " + Tensor.shapeString(shape) + ", stride " + Arrays.toString(stride) + " at offset " + offset
-                    + " reaches element " + last + " of storage '" + s.key() + "', which holds " + s.numel() + " elements");
+                    + " reaches element " + last + " of storage '" + Names.safe(s.key()) + "', which holds " + s.numel() + " elements");
         }
         return new TensorRef(s, offset, shape, stride, false);
     }
@@ -860,7 +1031,7 @@ final class RestrictedUnpickler {
     }
 
     private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+        return Names.safe(s, 40);
     }
 
     /** A short description of a value for messages; never recurses into containers. */
@@ -894,9 +1065,15 @@ final class RestrictedUnpickler {
             return "torch." + t.name();
         }
         if (o instanceof Storage s) {
-            return "storage '" + s.key() + "'";
+            return "storage '" + abbreviate(s.key()) + "'";
         }
-        return o.toString();
+        if (o instanceof Key k) {
+            return k.value instanceof Tuple || k.value == null || k.value instanceof Boolean ? k.toString() : describe(k.value);
+        }
+        if (o instanceof Device d) {
+            return "torch.device('" + abbreviate(d.type()) + "'" + (d.index() == null ? "" : ", " + d.index()) + ")";
+        }
+        return Names.safe(o.toString());
     }
 
     static String typeName(Object o) {

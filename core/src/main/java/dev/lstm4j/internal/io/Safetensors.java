@@ -4,6 +4,7 @@ import dev.lstm4j.StateDict;
 import dev.lstm4j.DType;
 import dev.lstm4j.FileFormatException;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.Names;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -28,8 +29,12 @@ import java.util.Map;
  * raw little-endian data, offsets relative to its start.
  *
  * <p>Everything is checked before any tensor is decoded: the header length against the file and a
- * 100 MB cap (the reference implementation's), the JSON, each dtype, shape, element count × dtype size =
- * byte count, offsets inside the data, and no two tensors overlapping.
+ * 100 MB cap (the reference implementation's), the JSON (no duplicate names), each dtype, shape, element
+ * count × dtype size = byte count (at most 2 GiB per tensor), and, as the reference implementation
+ * requires, that the tensors tile the data section exactly: sorted by offset, each starts where the
+ * previous one ends, the first at 0, the last at the end of the file (no gaps, overlaps or trailing
+ * bytes). A tensor may not be named {@code __metadata__}. The tensors' bytes are charged to the
+ * {@code maxBytes} budget ({@link Budget}) before any is read.
  */
 public final class Safetensors {
     /** Largest header accepted, as in the reference implementation. */
@@ -56,6 +61,19 @@ public final class Safetensors {
      * @throws FileFormatException naming the file and what is wrong with it
      */
     public static StateDict read(Path file) {
+        return read(file, Budget.defaultMaxBytes());
+    }
+
+    /**
+     * Reads every tensor of a safetensors file, refusing it when its tensors add up to more than {@code maxBytes}.
+     *
+     * @throws FileFormatException naming the file and what is wrong with it
+     */
+    public static StateDict read(Path file, long maxBytes) {
+        return read(file, new Budget(file, maxBytes));
+    }
+
+    static StateDict read(Path file, Budget budget) {
         try (FileChannel ch = Bytes.open(file)) {
             long size = Bytes.size(ch, file);
             if (size < 8) {
@@ -89,7 +107,13 @@ public final class Safetensors {
                 }
                 entries.add(entry(name, e.getValue(), dataLen, file));
             }
-            checkOverlaps(entries, file);
+            checkLayout(entries, dataLen, file);
+            for (Entry en : entries) {
+                // a mapped tensor stays in the file, off the heap; the rest is charged at its size on the heap
+                if (!mapped(en)) {
+                    budget.charge(heapBytes(en), "tensor \"" + Names.safe(en.name()) + "\"");
+                }
+            }
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (Entry en : entries) {
                 tensors.put(en.name(), tensor(ch, file, dataStart, en));
@@ -107,10 +131,21 @@ public final class Safetensors {
      * One tensor's values: a large float32 tensor is a view over the mapped file (the weights then reach the heap only
      * once, when the fast path packs them); float16/bfloat16/float32 are held as floats, the rest as doubles.
      */
+    private static boolean mapped(Entry en) {
+        return en.dtype() == DType.F32 && en.end() - en.begin() >= MAP_MIN_BYTES;
+    }
+
+    /** Bytes a tensor read onto the heap takes: floats for the 16- and 32-bit floats, doubles for the rest. */
+    private static long heapBytes(Entry en) {
+        long count = (en.end() - en.begin()) / en.dtype().bytes();
+        boolean asFloat = en.dtype() == DType.F32 || en.dtype() == DType.F16 || en.dtype() == DType.BF16;
+        return count * (asFloat ? 4 : 8);
+    }
+
     private static Tensor tensor(FileChannel ch, Path file, long dataStart, Entry en) throws IOException {
         int count = (int) Tensor.elementCount(en.shape());
         long bytes = en.end() - en.begin();
-        if (en.dtype() == DType.F32 && bytes >= MAP_MIN_BYTES) {
+        if (mapped(en)) {
             return Tensor.viewFloat32(en.shape(), ch.map(FileChannel.MapMode.READ_ONLY, dataStart + en.begin(), bytes));
         }
         ByteBuffer buf = Bytes.read(ch, file, dataStart + en.begin(), (int) bytes);
@@ -130,13 +165,18 @@ public final class Safetensors {
     }
 
     private static Map<String, String> metadata(Object v, Path file) {
+        if (v instanceof Map<?, ?> m && (m.containsKey("dtype") || m.containsKey("data_offsets")) && !(m.get("dtype") instanceof String
+                && m.get("data_offsets") instanceof String)) {
+            throw new FileFormatException(file, "a tensor is named \"__metadata__\", a name safetensors reserves for the metadata;"
+                    + " the reference reader refuses the file too. Rename the tensor before saving");
+        }
         if (!(v instanceof Map<?, ?> m)) {
             throw new FileFormatException(file, "__metadata__ must be an object of strings");
         }
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : m.entrySet()) {
             if (!(e.getValue() instanceof String s)) {
-                throw new FileFormatException(file, "__metadata__." + e.getKey() + " must be a string");
+                throw new FileFormatException(file, "__metadata__." + Names.safe((String) e.getKey()) + " must be a string");
             }
             out.put((String) e.getKey(), s);
         }
@@ -144,7 +184,7 @@ public final class Safetensors {
     }
 
     private static Entry entry(String name, Object v, long dataLen, Path file) {
-        String where = "tensor \"" + name + "\": ";
+        String where = "tensor \"" + Names.safe(name) + "\": ";
         if (!(v instanceof Map<?, ?> m)) {
             throw new FileFormatException(file, where + "header entry must be an object");
         }
@@ -153,7 +193,7 @@ public final class Safetensors {
         }
         DType dtype = dtypeOf(dt);
         if (dtype == null) {
-            throw new FileFormatException(file, where + "unknown dtype \"" + dt
+            throw new FileFormatException(file, where + "unknown dtype \"" + Names.safe(dt, 20)
                     + "\"; expected one of F16, BF16, F32, F64 (or I8, U8, I16, I32, I64, BOOL)");
         }
         int[] shape = intList(m.get("shape"), where + "\"shape\"", file, Integer.MAX_VALUE);
@@ -169,6 +209,10 @@ public final class Safetensors {
                     + " elements, more than one tensor can hold here");
         }
         long expectedBytes = count * dtype.bytes();
+        if (expectedBytes > Zip.MAX_ENTRY_BYTES) {
+            throw new FileFormatException(file, where + "shape " + Tensor.shapeString(shape) + " of " + dt + " is " + expectedBytes
+                    + " bytes; lstm4j reads tensors of at most 2 GiB (" + Zip.MAX_ENTRY_BYTES + " bytes)");
+        }
         if (off[0] < 0 || off[1] < off[0] || off[1] > dataLen) {
             throw new FileFormatException(file, where + "data_offsets [" + off[0] + ", " + off[1] + "] are outside the data section of "
                     + dataLen + " bytes" + (off[1] > dataLen ? "; the file may be truncated" : ""));
@@ -206,7 +250,8 @@ public final class Safetensors {
         int[] r = new int[list.size()];
         for (int i = 0; i < r.length; i++) {
             if (!(list.get(i) instanceof Long l) || l < 0 || l > max) {
-                throw new FileFormatException(file, what + " must hold non-negative integers below 2^31, found " + list.get(i));
+                throw new FileFormatException(file, what + " must hold non-negative integers below 2^31, found "
+                        + Names.safe(String.valueOf(list.get(i)), 40));
             }
             r[i] = (int) (long) l;
         }
@@ -215,20 +260,41 @@ public final class Safetensors {
 
     private static long[] longPair(Object v, String where, Path file) {
         if (!(v instanceof List<?> list) || list.size() != 2 || !(list.get(0) instanceof Long a) || !(list.get(1) instanceof Long b)) {
-            throw new FileFormatException(file, where + "\"data_offsets\" must be a list of two integers [begin, end], found " + v);
+            throw new FileFormatException(file, where + "\"data_offsets\" must be a list of two integers [begin, end], found "
+                    + Names.safe(String.valueOf(v), 60));
         }
         return new long[] {a, b};
     }
 
-    private static void checkOverlaps(List<Entry> entries, Path file) {
+    /**
+     * The tensors must tile the data section, as the reference implementation requires ({@code
+     * Metadata::validate}: sorted by offset, each begins where the previous ends; {@code read}: the last
+     * ends at the end of the buffer). A gap or trailing bytes could hide data that other readers see
+     * differently, so they are refused rather than skipped.
+     */
+    private static void checkLayout(List<Entry> entries, long dataLen, Path file) {
         List<Entry> sorted = new ArrayList<>(entries);
         sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
-        for (int i = 1; i < sorted.size(); i++) {
-            Entry prev = sorted.get(i - 1), cur = sorted.get(i);
-            if (cur.begin() < prev.end()) {
-                throw new FileFormatException(file, "tensors \"" + prev.name() + "\" [" + prev.begin() + ", " + prev.end() + "] and \""
-                        + cur.name() + "\" [" + cur.begin() + ", " + cur.end() + "] overlap");
+        long at = 0;
+        Entry prev = null;
+        for (Entry cur : sorted) {
+            if (cur.begin() < at) {
+                throw new FileFormatException(file, "tensors \"" + Names.safe(prev.name()) + "\" [" + prev.begin() + ", " + prev.end()
+                        + "] and \"" + Names.safe(cur.name()) + "\" [" + cur.begin() + ", " + cur.end() + "] overlap");
             }
+            if (cur.begin() > at) {
+                throw new FileFormatException(file, "bytes [" + at + ", " + cur.begin() + ") of the data section belong to no tensor ("
+                        + (prev == null ? "the first tensor, \"" + Names.safe(cur.name()) + "\", starts at " + cur.begin()
+                        : "between \"" + Names.safe(prev.name()) + "\" and \"" + Names.safe(cur.name()) + "\"")
+                        + "); the safetensors reference reader refuses gaps, so lstm4j does too. Re-save the file with safetensors");
+            }
+            at = cur.end();
+            prev = cur;
+        }
+        if (at != dataLen) {
+            throw new FileFormatException(file, "the file has " + (dataLen - at) + " bytes after the last tensor's data (the tensors end at "
+                    + at + " of a " + dataLen + "-byte data section); the safetensors reference reader refuses trailing bytes, so lstm4j"
+                    + " does too. The file may have been appended to; re-save it with safetensors");
         }
     }
 

@@ -4,6 +4,7 @@ import dev.lstm4j.StateDict;
 import dev.lstm4j.DType;
 import dev.lstm4j.FileFormatException;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.Names;
 import dev.lstm4j.internal.io.RestrictedUnpickler.Device;
 import dev.lstm4j.internal.io.RestrictedUnpickler.Dict;
 import dev.lstm4j.internal.io.RestrictedUnpickler.Storage;
@@ -77,8 +78,17 @@ public final class TorchFiles {
      *                             no state dict (or several and no key)
      */
     public static StateDict read(Path file, String key) {
+        return read(file, key, Budget.defaultMaxBytes());
+    }
+
+    /**
+     * As {@link #read(Path, String)}, refusing a file whose entries and tensors expand to more than
+     * {@code maxBytes} (see {@link Budget}).
+     */
+    public static StateDict read(Path file, String key, long maxBytes) {
         try (FileChannel ch = Bytes.open(file)) {
-            return read(Zip.open(ch, file), key);
+            Budget budget = new Budget(file, maxBytes);
+            return read(Zip.open(ch, file, budget), key, budget);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": " + e.getMessage(), e);
         }
@@ -109,12 +119,12 @@ public final class TorchFiles {
         return null;
     }
 
-    static StateDict read(Zip zip, String key) {
+    static StateDict read(Zip zip, String key, Budget budget) {
         Path file = zip.file();
         String name = fileName(file);
         String ts = torchScript(zip);
         if (ts != null) {
-            throw new FileFormatException(file, "a TorchScript archive (it has " + ts + "), not a torch.save state dict. Re-save its"
+            throw new FileFormatException(file, "a TorchScript archive (it has " + Names.safe(ts) + "), not a torch.save state dict. Re-save its"
                     + " weights in Python: torch.save(torch.jit.load(\"" + name + "\").state_dict(), \""
                     + RestrictedUnpickler.stem(name) + ".state_dict.pt\")");
         }
@@ -128,20 +138,33 @@ public final class TorchFiles {
         }
         if (tops.size() != 1) {
             throw new FileFormatException(file, tops.isEmpty() ? "zip archive has no <folder>/data.pkl: not a torch.save file"
-                    : "zip archive has several data.pkl records (" + tops + "); not a single torch.save file");
+                    : "zip archive has several data.pkl records (" + Names.safe(String.valueOf(tops)) + "); not a single torch.save file");
         }
         String top = tops.get(0) + "/";
+        String safeTop = Names.safe(top);
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format_version", String.valueOf(version(zip, top)));
         ByteOrder order = byteOrder(zip, top);
         Zip.Entry pklEntry = zip.find(top + "data.pkl");
         if (pklEntry.size() > MAX_PICKLE_BYTES) {
-            throw new FileFormatException(file, top + "data.pkl is " + pklEntry.size() + " bytes, more than the " + MAX_PICKLE_BYTES
+            throw new FileFormatException(file, safeTop + "data.pkl is " + pklEntry.size() + " bytes, more than the " + MAX_PICKLE_BYTES
                     + " accepted; save only the state dict");
         }
         byte[] pkl = zip.read(pklEntry);
-        RestrictedUnpickler.StorageLoader loader = (type, k, location, numel) -> storage(zip, top, type, k, location, numel);
-        Object root = RestrictedUnpickler.load(pkl, 0, pkl.length, file, top + "data.pkl", loader).value();
+        Map<String, Storage> storages = new HashMap<>();
+        RestrictedUnpickler.StorageLoader loader = (type, k, location, numel) -> {
+            Storage s = storage(zip, top, type, k, location, numel);
+            Storage first = storages.putIfAbsent(k, s);
+            if (first != null && (first.dtype() != s.dtype() || first.numel() != s.numel())) {
+                // torch.load keeps the first typed storage for a key and reuses it: the second dtype would be silently ignored
+                throw new FileFormatException(file, "the pickle names storage '" + Names.safe(k) + "' twice, as " + first.numel() + " "
+                        + first.dtype().torchName() + " and as " + s.numel() + " " + s.dtype().torchName() + " elements; torch.load"
+                        + " would read both as " + first.dtype().torchName() + ". Refusing an ambiguous file; re-save it with"
+                        + " torch.save(model.state_dict(), \"model.pt\")");
+            }
+            return first == null ? s : first;
+        };
+        Object root = RestrictedUnpickler.load(pkl, 0, pkl.length, file, safeTop + "data.pkl", loader).value();
         Found found = findStateDict(root, key, file);
         if (!found.path().isEmpty()) {
             metadata.put("key", found.path());
@@ -162,9 +185,9 @@ public final class TorchFiles {
                 stored.merge(t.storage().key(), t.storage().numel(), Math::max);
             }
         }
-        long budget = MIN_ELEMENT_BUDGET;
+        long elementBudget = MIN_ELEMENT_BUDGET;
         for (long n : stored.values()) {
-            budget += 2 * n;
+            elementBudget += 2 * n;
         }
         long total = 0;
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -175,11 +198,17 @@ public final class TorchFiles {
             }
             String k = (String) e.getKey();
             total += Tensor.elementCount(t.size());
-            if (total > budget) {
-                throw new FileFormatException(file, "the state dict's tensors add up to more than " + budget + " elements, over twice what"
-                        + " their storages hold (" + (budget - MIN_ELEMENT_BUDGET) / 2 + "); refusing to expand views that far."
+            long bytes = Tensor.elementCount(t.size()) * t.storage().dtype().bytes();
+            if (total > elementBudget) {
+                throw new FileFormatException(file, "the state dict's tensors add up to more than " + elementBudget + " elements, over twice what"
+                        + " their storages hold (" + (elementBudget - MIN_ELEMENT_BUDGET) / 2 + "); refusing to expand views that far."
                         + " Save contiguous copies: {k: v.contiguous() for k, v in state_dict.items()}");
             }
+            if (bytes > Zip.MAX_ENTRY_BYTES) {
+                throw new FileFormatException(file, "tensor '" + Names.safe(k) + "' of shape " + Tensor.shapeString(t.size()) + " is "
+                        + bytes + " bytes; lstm4j reads tensors of at most 2 GiB (" + Zip.MAX_ENTRY_BYTES + " bytes)");
+            }
+            budget.charge(bytes, "tensor '" + Names.safe(k) + "' (a view of storage '" + Names.safe(t.storage().key()) + "')");
             ByteBuffer buf = data.computeIfAbsent(t.storage().key(), s -> Zip.wrap(zip.read(zip.find(top + "data/" + s))).order(order));
             tensors.put(k, tensor(t, buf));
         }
@@ -197,7 +226,7 @@ public final class TorchFiles {
             e = zip.find(top + "version");
         }
         if (e == null) {
-            throw new FileFormatException(zip.file(), "torch.save archive has no " + top + "version record; the file is incomplete");
+            throw new FileFormatException(zip.file(), "torch.save archive has no " + Names.safe(top) + "version record; the file is incomplete");
         }
         String text = e.size() > 64 ? "" : new String(zip.read(e), StandardCharsets.US_ASCII).strip();
         int v;
@@ -207,7 +236,7 @@ public final class TorchFiles {
             v = -1;
         }
         if (v < 1 || v > MAX_VERSION) {
-            throw new FileFormatException(zip.file(), e.name() + " says '" + (text.length() > 20 ? text.substring(0, 20) + "…" : text)
+            throw new FileFormatException(zip.file(), Names.safe(e.name()) + " says '" + Names.safe(text, 20)
                     + "'; lstm4j reads torch.save format versions 1 to " + MAX_VERSION);
         }
         return v;
@@ -222,16 +251,16 @@ public final class TorchFiles {
         return switch (text) {
             case "little" -> ByteOrder.LITTLE_ENDIAN;
             case "big" -> ByteOrder.BIG_ENDIAN;
-            default -> throw new FileFormatException(zip.file(), e.name() + " must say 'little' or 'big', found '"
-                    + (text.length() > 20 ? text.substring(0, 20) : text) + "'");
+            default -> throw new FileFormatException(zip.file(), Names.safe(e.name()) + " must say 'little' or 'big', found '"
+                    + Names.safe(text, 20) + "'");
         };
     }
 
     private static Storage storage(Zip zip, String top, StorageType type, String key, String location, long numel) {
         Zip.Entry e = zip.find(top + "data/" + key);
         if (e == null) {
-            throw new FileFormatException(zip.file(), "the pickle names storage '" + key + "', but the archive has no " + top + "data/"
-                    + key + "; the file is incomplete");
+            throw new FileFormatException(zip.file(), "the pickle names storage '" + Names.safe(key) + "', but the archive has no "
+                    + Names.safe(top + "data/" + key) + "; the file is incomplete");
         }
         long bytes;
         try {
@@ -240,8 +269,8 @@ public final class TorchFiles {
             bytes = -1;
         }
         if (bytes != e.size()) {
-            throw new FileFormatException(zip.file(), "storage '" + key + "' of " + numel + " " + type.dtype().torchName() + " elements needs "
-                    + (bytes < 0 ? "more than 2^63" : String.valueOf(bytes)) + " bytes, but " + e.name() + " holds " + e.size());
+            throw new FileFormatException(zip.file(), "storage '" + Names.safe(key) + "' of " + numel + " " + type.dtype().torchName() + " elements needs "
+                    + (bytes < 0 ? "more than 2^63" : String.valueOf(bytes)) + " bytes, but " + Names.safe(e.name()) + " holds " + e.size());
         }
         return new Storage(key, type.dtype(), numel, location);
     }
@@ -314,7 +343,7 @@ public final class TorchFiles {
         if (key != null) {
             Object at = navigate(root, key, file);
             if (!isStateDict(at)) {
-                throw new FileFormatException(file, "--key '" + key + "' holds " + summary(at) + ", not a state dict of tensors; "
+                throw new FileFormatException(file, "--key '" + Names.safe(key) + "' holds " + summary(at) + ", not a state dict of tensors; "
                         + candidatesText(root));
             }
             return new Found((Dict) at, key);
@@ -365,7 +394,8 @@ public final class TorchFiles {
                 next = found ? l.get(i) : null;
             }
             if (!found) {
-                throw new FileFormatException(file, "--key '" + key + "': no entry '" + part + "' in " + summary(at) + "; " + candidatesText(root));
+                throw new FileFormatException(file, "--key '" + Names.safe(key) + "': no entry '" + Names.safe(part) + "' in " + summary(at) + "; "
+                        + candidatesText(root));
             }
             at = next;
         }
@@ -429,7 +459,11 @@ public final class TorchFiles {
     private static String quoted(List<Found> found) {
         Set<String> names = new TreeSet<>();
         for (Found f : found) {
-            names.add("'" + (f.path().isEmpty() ? "(top level)" : f.path()) + "' (" + f.dict().map.size() + " tensors)");
+            names.add("'" + (f.path().isEmpty() ? "(top level)" : Names.safe(f.path())) + "' (" + f.dict().map.size() + " tensors)");
+        }
+        if (names.size() > 20) {
+            int more = names.size() - 20;
+            return String.join(", ", new ArrayList<>(names).subList(0, 20)) + ", … (" + more + " more)";
         }
         return String.join(", ", names);
     }
@@ -492,7 +526,7 @@ public final class TorchFiles {
                 return e;
             }
             return new FileFormatException(file, "a " + what + " It holds " + (e.looksLikeModel ? "a whole pickled model ("
-                    + e.module + "." + e.name + ")" : "objects other than tensors") + "; re-save its weights (in Python, for a file you"
+                    + Names.safe(e.module + "." + e.name) + ")" : "objects other than tensors") + "; re-save its weights (in Python, for a file you"
                     + " trust): " + modelLine);
         } catch (FileFormatException e) {
             return new FileFormatException(file, "a " + what + " Re-save it in the current format (in Python, for a file you trust): "

@@ -2,6 +2,7 @@ package dev.lstm4j.internal.io;
 
 import dev.lstm4j.StateDict;
 import dev.lstm4j.FileFormatException;
+import dev.lstm4j.internal.Names;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,6 +38,19 @@ public final class WeightsFiles {
      * @throws FileFormatException when the file is missing, of an unsupported format, or corrupt
      */
     public static StateDict read(Path file, String key) {
+        return read(file, key, Budget.defaultMaxBytes());
+    }
+
+    /**
+     * As {@link #read(Path, String)}, refusing a file whose tensors (at their expanded size: elements ×
+     * dtype size) and zip entries (at their inflated size) add up to more than {@code maxBytes}. The
+     * default, {@link #defaultMaxBytes()}, is half the JVM's maximum heap, at most 4 GiB.
+     *
+     * @param maxBytes the most one file may expand to, checked from declared sizes before allocating
+     * @throws FileFormatException when the file is missing, of an unsupported format, corrupt, or over the limit
+     */
+    public static StateDict read(Path file, String key, long maxBytes) {
+        Budget budget = new Budget(file, maxBytes);
         byte[] head = new byte[512];
         long size;
         int n;
@@ -51,17 +65,17 @@ public final class WeightsFiles {
         byte[] got = java.util.Arrays.copyOf(head, n);
         if (Safetensors.sniff(got, size)) {
             noKey(file, key, "safetensors");
-            return Safetensors.read(file);
+            return Safetensors.read(file, budget);
         }
         if (Zip.sniff(got)) {
             try (FileChannel ch = Bytes.open(file)) {
-                Zip zip = Zip.open(ch, file);
+                Zip zip = Zip.open(ch, file, budget);
                 if (TorchFiles.isTorchArchive(zip)) {
-                    return TorchFiles.read(zip, key);
+                    return TorchFiles.read(zip, key, budget);
                 }
                 if (Npz.isNpz(zip)) {
                     noKey(file, key, ".npz");
-                    return Npz.read(zip);
+                    return Npz.read(zip, budget);
                 }
                 throw new FileFormatException(file, "a zip archive that is neither a torch.save file (no <folder>/data.pkl) nor an .npz"
                         + " (entries are not all .npy): " + entryNames(zip));
@@ -82,9 +96,14 @@ public final class WeightsFiles {
                 + " (e.g. torch.save(model.state_dict(), 'model.pt'))");
     }
 
+    /** The default {@code maxBytes}: half the JVM's maximum heap, at most 4 GiB (at least 64 MiB). */
+    public static long defaultMaxBytes() {
+        return Budget.defaultMaxBytes();
+    }
+
     private static void noKey(Path file, String key, String format) {
         if (key != null) {
-            throw new FileFormatException(file, "--key '" + key + "' selects an entry of a torch.save checkpoint, but this is a " + format
+            throw new FileFormatException(file, "--key '" + Names.safe(key) + "' selects an entry of a torch.save checkpoint, but this is a " + format
                     + " file, which holds one flat state dict; drop --key");
         }
     }
@@ -96,7 +115,7 @@ public final class WeightsFiles {
                 b.append(", …");
                 break;
             }
-            b.append(b.length() == 0 ? "" : ", ").append(e.name());
+            b.append(b.length() == 0 ? "" : ", ").append(Names.safe(e.name()));
         }
         return b.length() == 0 ? "(empty)" : b.toString();
     }

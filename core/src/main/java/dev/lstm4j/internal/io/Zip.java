@@ -1,6 +1,7 @@
 package dev.lstm4j.internal.io;
 
 import dev.lstm4j.FileFormatException;
+import dev.lstm4j.internal.Names;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -64,10 +65,12 @@ final class Zip {
     private final Path file;
     private final List<Entry> entries;
     private final Map<String, Entry> byName;
+    private final Budget budget;
 
-    private Zip(FileChannel ch, Path file, List<Entry> entries) {
+    private Zip(FileChannel ch, Path file, List<Entry> entries, Budget budget) {
         this.ch = ch;
         this.file = file;
+        this.budget = budget;
         this.entries = Collections.unmodifiableList(entries);
         this.byName = new LinkedHashMap<>();
         for (Entry e : entries) {
@@ -101,6 +104,11 @@ final class Zip {
      * @throws FileFormatException when the archive is malformed, forged or uses an unsupported feature
      */
     static Zip open(FileChannel ch, Path file) {
+        return open(ch, file, new Budget(file, Budget.defaultMaxBytes()));
+    }
+
+    /** As {@link #open(FileChannel, Path)}; every entry read is charged to {@code budget} at its inflated size. */
+    static Zip open(FileChannel ch, Path file, Budget budget) {
         long size = Bytes.size(ch, file);
         if (size < 22) {
             throw bad(file, "not a zip archive: " + size + " bytes, shorter than the 22-byte end record");
@@ -184,7 +192,7 @@ final class Zip {
             Entry e = centralEntry(ch, file, cd, p, i, cdOffset);
             p = nextCentral(cd, p);
             if (seen.put(e.name(), e) != null) {
-                throw bad(file, "zip holds two entries named '" + e.name() + "'; refusing an ambiguous archive");
+                throw bad(file, "zip holds two entries named '" + Names.safe(e.name()) + "'; refusing an ambiguous archive");
             }
             entries.add(e);
         }
@@ -196,13 +204,13 @@ final class Zip {
         for (Entry e : entries) {
             inflated += e.method() == DEFLATED ? e.size() : 0; // each ≤ 1032 × the file size: no overflow for real files
         }
-        long budget = Math.max(MIN_INFLATE_BUDGET, INFLATE_BUDGET_RATIO * size);
-        if (inflated > budget) {
+        long inflateBudget = Math.max(MIN_INFLATE_BUDGET, INFLATE_BUDGET_RATIO * size);
+        if (inflated > inflateBudget) {
             throw bad(file, "compressed entries declare " + inflated + " bytes in total from a " + size + "-byte file, more than the "
-                    + budget + " accepted (max(64 MiB, 64 × file size)); refusing (zip bomb?). A genuine archive can be saved"
+                    + inflateBudget + " accepted (max(64 MiB, 64 × file size)); refusing (zip bomb?). A genuine archive can be saved"
                     + " uncompressed (np.savez rather than np.savez_compressed)");
         }
-        return new Zip(ch, file, entries);
+        return new Zip(ch, file, entries, budget);
     }
 
     private static int nextCentral(ByteBuffer cd, int p) {
@@ -230,7 +238,7 @@ final class Zip {
         byte[] nameBytes = new byte[nameLen];
         cd.get(p + 46, nameBytes);
         String name = (flags & 0x800) != 0 ? new String(nameBytes, StandardCharsets.UTF_8) : new String(nameBytes, StandardCharsets.ISO_8859_1);
-        where = "zip entry '" + name + "'";
+        where = "zip entry '" + Names.safe(name) + "'";
         // zip64 extra field: 8-byte values for exactly the fields saturated above, in this order
         boolean needU = usize == 0xffffffffL, needC = csize == 0xffffffffL, needO = offset == 0xffffffffL, needD = diskStart == 0xffff;
         if (needU || needC || needO || needD) {
@@ -321,7 +329,7 @@ final class Zip {
         for (int i = 1; i < sorted.size(); i++) {
             Entry a = sorted.get(i - 1), b = sorted.get(i);
             if (b.headerOffset() < a.dataEnd()) {
-                throw bad(file, "zip entries '" + a.name() + "' (bytes " + a.headerOffset() + " to " + a.dataEnd() + ") and '" + b.name()
+                throw bad(file, "zip entries '" + Names.safe(a.name()) + "' (bytes " + a.headerOffset() + " to " + a.dataEnd() + ") and '" + Names.safe(b.name())
                         + "' (from byte " + b.headerOffset() + ") overlap; overlapping entries are a zip bomb technique, refusing the file");
             }
         }
@@ -334,20 +342,22 @@ final class Zip {
      */
     byte[] read(Entry e) {
         if (e.size() > MAX_ENTRY_BYTES) {
-            throw bad(file, "zip entry '" + e.name() + "' holds " + e.size() + " bytes, more than the " + MAX_ENTRY_BYTES + " lstm4j reads at once");
+            throw bad(file, "zip entry '" + Names.safe(e.name()) + "' holds " + e.size() + " bytes, more than the " + MAX_ENTRY_BYTES
+                    + " (2 GiB) lstm4j reads at once");
         }
+        budget.charge(e.size(), "zip entry '" + Names.safe(e.name()) + "'");
         byte[] out = e.method() == STORED ? Bytes.read(ch, file, e.dataOffset(), (int) e.size()).array() : inflate(e);
         CRC32 crc = new CRC32();
         crc.update(out);
         if (crc.getValue() != e.crc()) {
-            throw bad(file, "zip entry '" + e.name() + "' fails its CRC-32 check (stored " + Long.toHexString(e.crc()) + ", computed "
+            throw bad(file, "zip entry '" + Names.safe(e.name()) + "' fails its CRC-32 check (stored " + Long.toHexString(e.crc()) + ", computed "
                     + Long.toHexString(crc.getValue()) + "); the file is corrupt");
         }
         return out;
     }
 
     private byte[] inflate(Entry e) {
-        String where = "zip entry '" + e.name() + "'";
+        String where = "zip entry '" + Names.safe(e.name()) + "'";
         byte[] out = new byte[(int) e.size()];
         Inflater inf = new Inflater(true);
         try {

@@ -1,13 +1,10 @@
 package dev.lstm4j.internal.io;
 
 import dev.lstm4j.DType;
-import dev.lstm4j.Lstm4jException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A seeded mutation fuzzer over real files of every format: truncation, bit flips, random and
  * "interesting" values written over length, count and offset fields, forged numbers in text headers,
  * inserted, deleted and duplicated bytes. Every reader must either read the mutant or throw one of
- * lstm4j's documented exceptions; anything else (an OutOfMemoryError, a StackOverflowError, an
- * IndexOutOfBoundsException, ...) fails the test with the seed, the case and the mutation.
+ * lstm4j's documented exceptions, and {@link ModelLoader} must do the same with what is read; anything
+ * else (an OutOfMemoryError, a StackOverflowError, an IndexOutOfBoundsException, a case over its time or
+ * allocation limit, a message with a control character: see {@link FuzzGuard}) fails the test with the
+ * seed, the case and the mutation. {@link StructuredFuzzTest} generates hostile structures rather than
+ * mutating honest files.
  *
  * <p>Replay or explore with {@code -Dlstm4j.fuzz.seed=S -Dlstm4j.fuzz.cases=N} (cases per seed file);
  * {@code HostileFilesFuzzIT} runs many more cases from a fresh seed.
@@ -281,34 +281,29 @@ class HostileFilesFuzzTest {
         SplittableRandom root = new SplittableRandom(seed);
         List<String> failures = new ArrayList<>();
         int total = 0;
-        int readOk = 0;
         Path file = tmp.resolve("mutant");
-        for (Target t : targets()) {
-            SplittableRandom r = root.split();
-            for (int c = 0; c < cases; c++) {
-                StringBuilder what = new StringBuilder();
-                byte[] m = mutate(t.bytes(), t.fields(), r, what);
-                int extra = r.nextInt(4) == 0 ? 1 : 0; // sometimes stack a second mutation
-                for (int k = 0; k < extra && m.length > 0; k++) {
-                    what.append("; ");
-                    m = mutate(m, t.fields(), r, what);
-                }
-                Files.write(file, m);
-                total++;
-                try {
-                    t.reader().read(file);
-                    readOk++;
-                } catch (Lstm4jException expected) {
-                    // a clean refusal
-                } catch (Throwable e) {
-                    StringWriter trace = new StringWriter();
-                    e.printStackTrace(new PrintWriter(trace));
-                    failures.add(t.name() + " case " + c + " [" + what + "]: " + trace.toString().lines().limit(8)
-                            .reduce((a, b) -> a + "\n    " + b).orElse(""));
+        try (FuzzGuard guard = new FuzzGuard(FuzzGuard.caseLimit())) {
+            for (Target t : targets()) {
+                SplittableRandom r = root.split();
+                for (int c = 0; c < cases; c++) {
+                    StringBuilder what = new StringBuilder();
+                    byte[] m = mutate(t.bytes(), t.fields(), r, what);
+                    int extra = r.nextInt(4) == 0 ? 1 : 0; // sometimes stack a second mutation
+                    for (int k = 0; k < extra && m.length > 0; k++) {
+                        what.append("; ");
+                        m = mutate(m, t.fields(), r, what);
+                    }
+                    Files.write(file, m);
+                    total++;
+                    String problem = guard.check(file, m.length, t.reader()::read);
+                    if (problem != null) {
+                        failures.add(t.name() + " case " + c + " [" + what + "]: " + problem);
+                    }
                 }
             }
+            System.out.printf("HostileFilesFuzzTest: outcomes %s, slowest case %.0f ms%n", guard.outcomes, guard.slowestNanos / 1e6);
         }
-        System.out.println("HostileFilesFuzzTest: " + total + " mutants, " + readOk + " still readable, " + failures.size() + " unclean failures");
+        System.out.println("HostileFilesFuzzTest: " + total + " mutants, " + failures.size() + " unclean failures");
         assertTrue(failures.isEmpty(), "seed " + seed + ": " + failures.size() + " of " + total + " mutants failed uncleanly; first:\n"
                 + String.join("\n", failures.subList(0, Math.min(5, failures.size()))));
         assertTrue(total >= 5000 || cases < DEFAULT_CASES, "expected thousands of cases, ran " + total);

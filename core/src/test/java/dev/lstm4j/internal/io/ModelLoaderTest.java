@@ -6,12 +6,14 @@ import dev.lstm4j.Fixture;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.ModelException;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.Names;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -19,6 +21,7 @@ import java.util.function.Consumer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ModelLoaderTest {
@@ -154,5 +157,50 @@ class ModelLoaderTest {
         Files.writeString(p, "just some text, not tensors");
         String m = assertThrows(FileFormatException.class, () -> ModelLoader.load(p, ModelLoader.Options.DEFAULT)).getMessage();
         assertTrue(m.contains("notes.txt") && m.contains("not a weights file"), m);
+    }
+
+    /** A 1 KB file must not name a layer the loader sizes anything from: refused by name, quickly. */
+    @Test
+    void hugeLayerIndicesAreRefusedQuickly() {
+        for (String key : new String[] {"lstm.weight_ih_l99999999999", "lstm.weight_ih_l1000000", "lstm.weight_ih_l65537",
+                "lstm.weight_ih_l3", "lstm.weight_ih_l99999999999999999999999999_reverse"}) {
+            Path p = edited("basic_f32", t -> t.put(key, t.get("lstm.weight_ih_l0")));
+            String m = assertTimeoutPreemptively(Duration.ofSeconds(2), () -> fails(p), key);
+            assertTrue(m.contains("layer index") || m.contains("weight_ih for only 2 layers (no layer 1, 2"), key + ": " + m);
+        }
+        String m = fails(edited("basic_f32", t -> t.put("lstm.weight_ih_l1000000", t.get("lstm.weight_ih_l0"))));
+        assertTrue(m.contains("lstm.weight_ih_l1000000: layer index 1000000 is not a plausible layer number"), m);
+    }
+
+    @Test
+    void integerWeightsAreRefused() {
+        String m = fails(edited("basic_f32", t -> t.put("lstm.weight_hh_l0", as(DType.I64, t.get("lstm.weight_hh_l0")))));
+        assertTrue(m.contains("lstm.weight_hh_l0: LSTM weights must be float16, bfloat16, float32 or float64, the file has int64"), m);
+        String h = fails(edited("basic_f32", t -> t.put("fc.weight", as(DType.I64, t.get("fc.weight")))));
+        assertTrue(h.contains("fc.weight: a Linear head's tensors must be float") && h.contains("int64"), h);
+        String b = fails(edited("basic_f32", t -> t.put("fc.bias", as(DType.I32, t.get("fc.bias")))));
+        assertTrue(b.contains("fc.bias: a Linear head's tensors must be float") && b.contains("int32"), b);
+    }
+
+    private static Tensor as(DType d, Tensor t) {
+        return Tensor.of(d, t.shape(), new double[t.elementCount()]);
+    }
+
+    @Test
+    void theByteLimitIsAnOption() {
+        Path p = Fixture.named("basic_f32").model();
+        ModelLoader.Options tight = ModelLoader.Options.DEFAULT.withMaxBytes(64);
+        assertEquals(64, tight.maxBytes());
+        assertEquals(WeightsFiles.defaultMaxBytes(), new ModelLoader.Options(null, null, false).maxBytes());
+        assertTrue(WeightsFiles.defaultMaxBytes() <= 4L << 30);
+        String m = assertThrows(FileFormatException.class, () -> ModelLoader.load(p, tight)).getMessage();
+        assertTrue(m.contains("over the limit of 64 bytes (maxBytes)"), m);
+        assertThrows(IllegalArgumentException.class, () -> ModelLoader.Options.DEFAULT.withMaxBytes(0));
+    }
+
+    @Test
+    void keysAreEscapedInMessages() {
+        String m = fails(edited("basic_f32", t -> t.put("lstm.\u001b[31mbad\nkey", t.get("lstm.weight_ih_l0"))));
+        assertTrue(m.contains("lstm.\\x1b[31mbad\\nkey: unexpected tensor") && Names.isPrintable(m), m);
     }
 }

@@ -55,6 +55,42 @@ class NpyCsvTest {
         assertEquals("[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]", Arrays.toString(Npy.read(p).toDoubleArray()));
     }
 
+    /** A version 1.0 .npy with this header dict and {@code data}. */
+    private Path npy(String dict, byte[] data) throws IOException {
+        String header = dict + " ".repeat(Math.max(0, 128 - 10 - dict.length() - 1)) + "\n";
+        ByteBuffer b = ByteBuffer.allocate(10 + header.length() + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length());
+        b.put(header.getBytes(StandardCharsets.ISO_8859_1)).put(data);
+        Path p = tmp.resolve("h.npy");
+        Files.write(p, b.array());
+        return p;
+    }
+
+    /**
+     * NumPy reads the header with ast.literal_eval, so of two equal keys the last wins; a regex takes the
+     * first. lstm4j refuses the ambiguity, and keys NumPy refuses.
+     */
+    @Test
+    void npyHeadersAreReadAsNumPyReadsThemOrRefused() throws IOException {
+        String dup = assertThrows(FileFormatException.class, () -> Npy.read(npy(
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'shape': (2,), }", new byte[8]))).getMessage();
+        assertTrue(dup.contains("has the key 'shape' twice"), dup);
+        String dupDescr = assertThrows(FileFormatException.class, () -> Npy.read(npy(
+                "{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", new byte[8]))).getMessage();
+        assertTrue(dupDescr.contains("has the key 'descr' twice"), dupDescr);
+        String extra = assertThrows(FileFormatException.class, () -> Npy.read(npy(
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", new byte[8]))).getMessage();
+        assertTrue(extra.contains("not a string, True, False or a shape tuple") || extra.contains("exactly the keys"), extra);
+        String notTuple = assertThrows(FileFormatException.class, () -> Npy.read(npy(
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (2)}", new byte[8]))).getMessage();
+        assertTrue(notTuple.contains("not a tuple"), notTuple);
+        String hidden = assertThrows(FileFormatException.class, () -> Npy.read(npy(
+                "{'descr': \"'shape': (9,)\", 'fortran_order': False, 'shape': (2,)}", new byte[8]))).getMessage();
+        assertTrue(hidden.contains("array dtype") && hidden.contains("not supported"), hidden);
+        // what NumPy writes, in any key order, with double quotes and Python 2 longs
+        assertEquals(2, Npy.read(npy("{\"shape\": (2L,), 'fortran_order': False, 'descr': '<f4'}", new byte[8])).elementCount());
+    }
+
     @Test
     void npyErrors() throws IOException {
         Path p = tmp.resolve("bad.npy");

@@ -152,4 +152,50 @@ class SafetensorsTest {
         String m = fails(file("{\"__metadata__\": {\"a\": 1}}", new byte[0]));
         assertTrue(m.contains("__metadata__.a must be a string"), m);
     }
+
+    /** As the reference reader (Metadata::validate and the buffer-length check), trailing bytes and gaps are refused. */
+    @Test
+    void trailingBytesAreRefused() throws IOException {
+        String m = fails(file("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", new byte[5]));
+        assertTrue(m.contains("1 bytes after the last tensor") && m.contains("reference reader refuses trailing bytes"), m);
+        String empty = fails(file("{}", new byte[3]));
+        assertTrue(empty.contains("3 bytes after the last tensor"), empty);
+    }
+
+    @Test
+    void gapsBetweenTensorsAreRefused() throws IOException {
+        String m = fails(file("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},"
+                + " \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [8, 12]}}", new byte[12]));
+        assertTrue(m.contains("bytes [4, 8) of the data section belong to no tensor") && m.contains("between \"a\" and \"b\""), m);
+        String first = fails(file("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", new byte[8]));
+        assertTrue(first.contains("the first tensor, \"a\", starts at 4"), first);
+    }
+
+    @Test
+    void aTensorNamedMetadataIsRefused() throws IOException {
+        String m = fails(file("{\"__metadata__\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", new byte[4]));
+        assertTrue(m.contains("a tensor is named \"__metadata__\""), m);
+    }
+
+    /** A shape under 2^31 elements whose bytes pass 2 GiB is refused by name, not by an int overflow. */
+    @Test
+    void tensorsOver2GiBAreRefusedClearly() throws IOException {
+        String m = fails(file("{\"big\": {\"dtype\": \"F64\", \"shape\": [300000000], \"data_offsets\": [0, 2400000000]}}", new byte[8]));
+        assertTrue(m.contains("tensor \"big\"") && m.contains("2400000000 bytes") && m.contains("at most 2 GiB"), m);
+    }
+
+    @Test
+    void theByteBudgetIsCheckedBeforeReading() throws IOException {
+        Path p = file("{\"a\": {\"dtype\": \"F32\", \"shape\": [256], \"data_offsets\": [0, 1024]}}", new byte[1024]);
+        assertEquals(256, Safetensors.read(p, 1024).tensors().get("a").elementCount());
+        String m = assertThrows(FileFormatException.class, () -> Safetensors.read(p, 1000)).getMessage();
+        assertTrue(m.contains("tensor \"a\" expands to 1024 bytes") && m.contains("limit of 1000 bytes (maxBytes)"), m);
+    }
+
+    @Test
+    void namesAreEscapedInMessages() throws IOException {
+        String m = fails(file("{\"evil\\u001b[2J\\nname" + "x".repeat(500) + "\": {\"dtype\": \"F99\", \"shape\": [1], \"data_offsets\": [0, 1]}}",
+                new byte[1]));
+        assertTrue(m.contains("evil\\x1b[2J\\nname") && m.contains("…") && !m.contains("\u001b") && !m.contains("\n") && m.length() < 400, m);
+    }
 }

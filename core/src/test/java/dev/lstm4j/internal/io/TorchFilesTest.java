@@ -195,4 +195,39 @@ class TorchFilesTest {
         m = assertThrows(FileFormatException.class, () -> WeightsFiles.read(p)).getMessage();
         assertTrue(m.contains("tar archive") && m.contains("legacy"), m);
     }
+
+    /** torch.load reuses the first typed storage for a key; a second dtype for it would be silently ignored, so it is refused. */
+    @Test
+    void oneStorageWithTwoDtypesIsRefused() {
+        byte[] pickle = new PickleWriter().proto(2).op('}')
+                .str("a").tensor("FloatStorage", "0", 2, 0, new long[] {2}, new long[] {1}).op('s')
+                .str("b").tensor("DoubleStorage", "0", 1, 0, new long[] {1}, new long[] {1}).op('s').stop().bytes();
+        String m = failsOne(pickle, PickleWriter.floats("0", 1, 2));
+        assertTrue(m.contains("names storage '0' twice, as 2 float32 and as 1 float64 elements"), m);
+        // the same storage named twice with one dtype is an ordinary shared storage
+        byte[] shared = new PickleWriter().proto(2).op('}')
+                .str("w").tensor("FloatStorage", "0", 2, 0, new long[] {2}, new long[] {1}).op('s')
+                .str("v").tensor("FloatStorage", "0", 2, 1, new long[] {1}, new long[] {1}).op('s').stop().bytes();
+        assertArrayEquals(new double[] {1, 2}, readOne(shared, PickleWriter.floats("0", 1, 2)).toDoubleArray());
+    }
+
+    /** A stride-0 view of one float is charged at the size it expands to, against maxBytes, before it is made. */
+    @Test
+    void strideZeroViewsAreChargedAtTheirExpandedSize() {
+        byte[] pickle = PickleWriter.oneTensor("FloatStorage", 1, 0, new long[] {1 << 20}, new long[] {0});
+        Path p = write(PickleWriter.ptFile(pickle, PickleWriter.floats("0", 7)));
+        assertEquals(1 << 20, TorchFiles.read(p, null, 8L << 20).tensors().get("w").elementCount());
+        String m = assertThrows(FileFormatException.class, () -> TorchFiles.read(p, null, 1 << 20)).getMessage();
+        assertTrue(m.contains("tensor 'w' (a view of storage '0') expands to 4194304 bytes") && m.contains("(maxBytes)"), m);
+    }
+
+    @Test
+    void namesFromTheArchiveAreEscaped() {
+        byte[] pickle = PickleWriter.oneTensor("FloatStorage", 1, 0, new long[] {1}, new long[] {1});
+        ZipBuilder b = new ZipBuilder();
+        b.stored("arch\u001b[2Jive/data.pkl", pickle);
+        b.stored("arch\u001b[2Jive/version", "3\n".getBytes(StandardCharsets.US_ASCII));
+        String m = fails(b.build());
+        assertTrue(m.contains("arch\\x1b[2Jive/data/0") && dev.lstm4j.internal.Names.isPrintable(m), m);
+    }
 }
