@@ -18,8 +18,8 @@ import java.nio.file.Path;
 /** Input options shared by commands that run a model: the data and the initial state. */
 final class InputOptions {
     @Option(names = "--input", required = true, paramLabel = "X",
-            description = {"Input: a CSV (one time step per row, one feature per column, one sequence; a header row is allowed)",
-                    "or a .npy: 3-D (B, T, I) batch-first, or (T, B, I) with --seq-first; 2-D (T, I) is one unbatched sequence."})
+            description = {"Input: a CSV (one time step per row, one feature per column, one sequence; a header row is allowed) "
+                    + "or a .npy: 3-D (B, T, I) batch-first, or (T, B, I) with --seq-first; 2-D (T, I) is one unbatched sequence."})
     Path input;
 
     @Option(names = "--seq-first", description = "A 3-D .npy input is (T, B, I), PyTorch's default layout, not (B, T, I).")
@@ -32,8 +32,8 @@ final class InputOptions {
     Path c0;
 
     @Option(names = "--lengths", paramLabel = "L",
-            description = {"Each sequence's length in a padded batch: a comma list (5,2,4) or a 1-D integer .npy, one per batch row.",
-                    "As PyTorch's pack_padded_sequence: steps past a row's length are ignored, their output is 0."})
+            description = {"Each sequence's length in a padded batch: a comma list (5,2,4) or a 1-D integer .npy, one per batch row. "
+                    + "As PyTorch's pack_padded_sequence: steps past a row's length are ignored, their output is 0."})
     String lengths;
 
     /** The input as read, and whether it came from CSV; lengths is null when not given. */
@@ -78,7 +78,7 @@ final class InputOptions {
             int n = in.readNBytes(head, 0, head.length);
             return n == head.length && Npy.sniff(head);
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new FileFormatException(file, "no such file");
+            throw new FileFormatException(file, "no such file", e);
         } catch (IOException e) {
             throw new FileFormatException(file, "cannot read: " + e.getMessage(), e);
         }

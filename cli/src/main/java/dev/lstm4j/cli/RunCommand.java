@@ -24,9 +24,9 @@ import java.util.concurrent.Callable;
 
 /** {@code lstm4j run}: the forward pass on a file of data, results written as .npy (and CSV). */
 @Command(name = "run", header = "Runs the model on a CSV or .npy input; writes output, h_n, c_n (and head) as .npy.", mixinStandardHelpOptions = true,
-        description = {"Runs the LSTM (and its Linear head) on the input and writes output.npy, h_n.npy, c_n.npy",
-                "and head.npy (when there is a head) to --out, in PyTorch's shapes for that input.",
-                "A CSV input also gets CSV copies of each result."},
+        description = {"Runs the LSTM (and its Linear head) on the input and writes output.npy, h_n.npy, c_n.npy "
+                + "and head.npy (when there is a head) to --out, in PyTorch's shapes for that input. "
+                + "A CSV input also gets CSV copies of each result."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j run --weights model.safetensors --input series.csv --out results/",
                 "  lstm4j run --weights model.safetensors --input batch.npy --out results/",

@@ -29,11 +29,11 @@ import java.util.concurrent.Callable;
 
 /** {@code lstm4j stream}: one time step per stdin line in, that step's output out, at once. */
 @Command(name = "stream", header = "Runs one time step per stdin line and answers each line at once.", mixinStandardHelpOptions = true,
-        description = {"Reads one time step per line from stdin (CSV: the features, or with --keyed a stream key first)",
-                "and writes that step's output as a CSV line as soon as it is computed: the head's output when the",
-                "model has a head, else h_t of the last layer. Each key is its own sequence, carrying its (h, c)",
-                "from line to line. A first line that is not numbers is a header. Blank lines and lines starting",
-                "with # are skipped. The LSTM must be unidirectional."},
+        description = {"Reads one time step per line from stdin (CSV: the features, or with --keyed a stream key first) "
+                + "and writes that step's output as a CSV line as soon as it is computed: the head's output when the "
+                + "model has a head, else h_t of the last layer. Each key is its own sequence, carrying its (h, c) "
+                + "from line to line. A first line that is not numbers is a header. Blank lines and lines starting "
+                + "with # are skipped. The LSTM must be unidirectional."},
         footerHeading = "%nExamples:%n",
         footer = {"  sensor-feed | lstm4j stream --weights model.safetensors",
                 "  lstm4j stream --weights model.safetensors --keyed < events.csv      (lines like: user-7,0.5,1.25)",
@@ -155,7 +155,7 @@ final class StreamCommand implements Callable<Integer> {
         try {
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            throw new InputException("--load-state " + file + ": no such file");
+            throw Causes.keep(new InputException("--load-state " + file + ": no such file"), e);
         } catch (IOException e) {
             throw new UncheckedIOException("--load-state " + file + ": " + e.getMessage(), e);
         }
