@@ -175,4 +175,34 @@ class StreamKillIT {
             assertEquals(2, s.steps("b"));
         }
     }
+
+    /** The reader of stdout leaves: the stream saves its state and ends quietly with 141. */
+    @Test
+    void closedStdoutSavesAndEndsQuietly() throws Exception {
+        try (DemoFiles demo = new DemoFiles()) {
+            String w = demo.resolve("model.safetensors").toString();
+            Path state = tmp.resolve("state.bin");
+            Path errFile = tmp.resolve("err.txt");
+            Process p = Child.builder("stream", "--weights", w, "--keyed", "--save-state", state.toString()).redirectError(errFile.toFile()).start();
+            try {
+                OutputStream in = p.getOutputStream();
+                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                for (String line : new String[] {"a,1,1", "a,2,2", "b,1,1"}) {
+                    in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                    in.flush();
+                    assertTrue(out.readLine() != null, "no answer to " + line);
+                }
+                out.close();
+                in.write("a,3,3\n".getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the stream kept running after its reader left");
+            } finally {
+                p.destroyForcibly();
+            }
+            assertEquals(Main.EXIT_PIPE_CLOSED, p.exitValue());
+            assertEquals("", Child.errors(Files.readString(errFile)));
+            LstmSession s = LstmSession.restore(StreamCommandTest.load(w).lstm(), Files.readAllBytes(state));
+            assertTrue(s.steps("a") >= 2 && s.steps("b") == 1, "a " + s.steps("a") + ", b " + s.steps("b"));
+        }
+    }
 }
