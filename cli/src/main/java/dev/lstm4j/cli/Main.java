@@ -83,6 +83,8 @@ public final class Main implements Callable<Integer> {
         AutoComplete.GenerateCompletion completion = new AutoComplete.GenerateCompletion();
         cl.addSubcommand("completion", completion);
         CommandSpec c = cl.getSubcommands().get("completion").getCommandSpec();
+        c.name("completion");
+        c.versionProvider(new Version());
         c.usageMessage().hidden(false)
                 .header("Prints the bash completion script for lstm4j.")
                 .description("Prints a bash (and zsh, after autoload bashcompinit) script that completes lstm4j's commands and options.")
