@@ -93,8 +93,22 @@ public final class Main implements Callable<Integer> {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> report(ex, parseResult, commandLine.getErr()));
+        cl.setParameterExceptionHandler(Main::usageError);
         HelpLayout.install(cl);
         return cl;
+    }
+
+    /** A mistyped command line: one line with picocli's message, its suggestions, and where the options are listed; exit 2. */
+    static int usageError(CommandLine.ParameterException ex, String[] args) {
+        CommandLine c = ex.getCommandLine();
+        StringBuilder line = new StringBuilder(ex.getMessage() == null ? "invalid command line" : ex.getMessage());
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            line.append("; did you mean ").append(u.getSuggestions().get(0)).append("?");
+        }
+        line.append(" (see ").append(c.getCommandSpec().qualifiedName()).append(" --help)");
+        c.getErr().println("lstm4j: error: " + Text.oneLine(line.toString()));
+        c.getErr().flush();
+        return EXIT_USAGE;
     }
 
     /**
