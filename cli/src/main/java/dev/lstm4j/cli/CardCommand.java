@@ -23,10 +23,10 @@ import java.util.concurrent.Callable;
 
 /** {@code lstm4j card}: the reference card as one self-contained HTML page, drawn with a run's values. */
 @Command(name = "card", header = "Writes the LSTM reference card, with live values, as one offline HTML page.", mixinStandardHelpOptions = true,
-        description = {"Writes the LSTM reference card as one HTML page (no network needed): the cell diagram, colour-coded",
-                "by gate, with every operation and variable at a chosen step, a step slider, layer/direction/batch",
-                "pickers and small plots of h, c and the gates over time. Open it in any browser.",
-                "Give --demo for the article's example, or --weights and --input as for run."},
+        description = {"Writes the LSTM reference card as one HTML page (no network needed): the cell diagram, colour-coded "
+                + "by gate, with every operation and variable at a chosen step, a step slider, layer/direction/batch "
+                + "pickers and small plots of h, c and the gates over time. Open it in any browser. "
+                + "Give --demo for the article's example, or --weights and --input as for run."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j card --demo --out card.html",
                 "  lstm4j card --weights model.safetensors --input series.csv --out card.html",

@@ -23,10 +23,10 @@ import java.util.concurrent.Callable;
 
 /** {@code lstm4j convert}: any supported weights file to safetensors, tensors unchanged. */
 @Command(name = "convert", header = "Writes any readable weights file (.pt, .npz, safetensors) as safetensors.", mixinStandardHelpOptions = true,
-        description = {"Writes the state dict of a weights file (torch.save .pt, .npz or safetensors) as a safetensors file",
-                "that safetensors.torch.load_file reads. Every tensor keeps its name, order, dtype, shape and exact values;",
-                "a checkpoint's other entries (optimizer, epoch, ...) are left out. The written file is read back and",
-                "compared before the command reports success."},
+        description = {"Writes the state dict of a weights file (torch.save .pt, .npz or safetensors) as a safetensors file "
+                + "that safetensors.torch.load_file reads. Every tensor keeps its name, order, dtype, shape and exact values; "
+                + "a checkpoint's other entries (optimizer, epoch, ...) are left out. The written file is read back and "
+                + "compared before the command reports success."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j convert --weights model.pt --out model.safetensors",
                 "  lstm4j convert --weights checkpoint.pt --key model --out model.safetensors",
@@ -36,8 +36,8 @@ final class ConvertCommand implements Callable<Integer> {
             description = "Weights file: torch.save (.pt/.pth), .npz or safetensors, detected by content.")
     Path weights;
 
-    @Option(names = "--key", paramLabel = "K", description = {"In a torch.save checkpoint dict, the entry holding the state dict,",
-            "e.g. model or state/model (found when only one could be it)."})
+    @Option(names = "--key", paramLabel = "K", description = {"In a torch.save checkpoint dict, the entry holding the state dict, "
+            + "e.g. model or state/model (found when only one could be it)."})
     String key;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The safetensors file to write (replaced if it exists).")

@@ -32,8 +32,8 @@ import java.util.concurrent.Callable;
  * {@code tools/pytorch/make_fixtures.py}.
  */
 @Command(name = "demo", header = "The article's example, gate by gate, beside PyTorch's recorded numbers.", mixinStandardHelpOptions = true,
-        description = {"The article's example: an LSTM(2, 3) and a Linear(3, 1) on the series [[1,1],[2,2],[3,3]].",
-                "Prints each gate, c, h and the output at every step, then PyTorch's recorded output beside ours."},
+        description = {"The article's example: an LSTM(2, 3) and a Linear(3, 1) on the series [[1,1],[2,2],[3,3]]. "
+                + "Prints each gate, c, h and the output at every step, then PyTorch's recorded output beside ours."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j demo"})
 final class DemoCommand implements Callable<Integer> {

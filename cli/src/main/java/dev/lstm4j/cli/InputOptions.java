@@ -18,9 +18,14 @@ import java.nio.file.Path;
 /** Input options shared by commands that run a model: the data and the initial state. */
 final class InputOptions {
     @Option(names = "--input", required = true, paramLabel = "X",
-            description = {"Input: a CSV (one time step per row, one feature per column, one sequence; a header row is allowed)",
-                    "or a .npy: 3-D (B, T, I) batch-first, or (T, B, I) with --seq-first; 2-D (T, I) is one unbatched sequence."})
+            description = {"Input: a CSV (one time step per row, one feature per column, one sequence; a first row of names is a header; blank lines are skipped) "
+                    + "or a .npy: 3-D (B, T, I) batch-first, or (T, B, I) with --seq-first; 2-D (T, I) is one unbatched sequence."})
     Path input;
+
+    @Option(names = "--columns", paramLabel = "C", description = {"For a CSV input: the feature columns, by header name or by number counted "
+            + "from 1, ranges inclusive, in the order the model wants them: --columns value picks one column of a date,value file; "
+            + "--columns 2..4 or --columns 2,3,4 the second to fourth. Default: every column."})
+    String columns;
 
     @Option(names = "--seq-first", description = "A 3-D .npy input is (T, B, I), PyTorch's default layout, not (B, T, I).")
     boolean seqFirst;
@@ -32,8 +37,8 @@ final class InputOptions {
     Path c0;
 
     @Option(names = "--lengths", paramLabel = "L",
-            description = {"Each sequence's length in a padded batch: a comma list (5,2,4) or a 1-D integer .npy, one per batch row.",
-                    "As PyTorch's pack_padded_sequence: steps past a row's length are ignored, their output is 0."})
+            description = {"Each sequence's length in a padded batch: a comma list (5,2,4) or a 1-D integer .npy, one per batch row. "
+                    + "As PyTorch's pack_padded_sequence: steps past a row's length are ignored, their output is 0."})
     String lengths;
 
     /** The input as read, and whether it came from CSV; lengths is null when not given. */
@@ -45,7 +50,10 @@ final class InputOptions {
             throw new InputException("give both --h0 and --c0, or neither (missing " + (h0 == null ? "--h0" : "--c0") + ")");
         }
         boolean csv = !isNpy(input);
-        Tensor x = csv ? Csv.read(input, DType.F64).values() : floats(input);
+        if (!csv && columns != null) {
+            throw new InputException("--columns picks columns of a CSV; " + input + " is a .npy array (slice it in NumPy: x[..., [1, 2]])");
+        }
+        Tensor x = csv ? Csv.read(input, DType.F64, columns).values() : floats(input);
         if (csv && seqFirst) {
             throw new InputException("--seq-first applies to 3-D .npy input; a CSV is one (T, I) sequence");
         }
@@ -78,7 +86,7 @@ final class InputOptions {
             int n = in.readNBytes(head, 0, head.length);
             return n == head.length && Npy.sniff(head);
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new FileFormatException(file, "no such file");
+            throw new FileFormatException(file, "no such file", e);
         } catch (IOException e) {
             throw new FileFormatException(file, "cannot read: " + e.getMessage(), e);
         }

@@ -22,8 +22,8 @@ import java.util.concurrent.Callable;
 
 /** {@code lstm4j inspect}: what a weights file holds and whether it is a valid LSTM. */
 @Command(name = "inspect", header = "Lists a weights file's tensors and the LSTM inferred from them.", mixinStandardHelpOptions = true,
-        description = {"Lists every tensor of a weights file (name, dtype, shape), the LSTM inferred from it,",
-                "and whether it is valid. Exits 0 when it is a valid LSTM, 1 when not."},
+        description = {"Lists every tensor of a weights file (name, dtype, shape), the LSTM inferred from it, "
+                + "and whether it is valid. Exits 0 when it is a valid LSTM, 1 when not."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j inspect --weights model.safetensors",
                 "  lstm4j inspect --weights checkpoint.safetensors --prefix encoder.lstm.",
@@ -48,28 +48,28 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.println("file:     " + model.weights + " (" + sd.format() + ", " + sd.tensors().size() + " tensors)");
         for (Map.Entry<String, String> e : sd.metadata().entrySet()) {
-            out.println("metadata: " + e.getKey() + " = " + e.getValue());
+            out.println("metadata: " + Text.oneLine(e.getKey()) + " = " + Text.oneLine(e.getValue()));
         }
         int nameWidth = "name".length();
         for (String k : sd.tensors().keySet()) {
-            nameWidth = Math.max(nameWidth, k.length());
+            nameWidth = Math.max(nameWidth, Text.oneLine(k).length());
         }
         out.println();
         out.printf("  %-" + nameWidth + "s  %-8s  %s%n", "name", "dtype", "shape");
         for (Map.Entry<String, Tensor> e : sd.tensors().entrySet()) {
-            out.printf("  %-" + nameWidth + "s  %-8s  %s%n", e.getKey(), e.getValue().dtype().torchName(), Describe.shape(e.getValue()));
+            out.printf("  %-" + nameWidth + "s  %-8s  %s%n", Text.oneLine(e.getKey()), e.getValue().dtype().torchName(), Describe.shape(e.getValue()));
         }
         out.println();
         try {
             LstmModel m = ModelLoader.fromStateDict(sd, model.loaderOptions());
             out.println("model:    " + Describe.model(m));
             if (!m.ignoredKeys().isEmpty()) {
-                out.println("ignored:  " + String.join(", ", m.ignoredKeys()) + " (not part of the LSTM or its head)");
+                out.println("ignored:  " + Text.oneLine(String.join(", ", m.ignoredKeys())) + " (not part of the LSTM or its head)");
             }
             out.println("valid:    yes");
             return 0;
         } catch (Lstm4jException e) {
-            out.println("valid:    no: " + e.getMessage());
+            out.println("valid:    no: " + Text.oneLine(e.getMessage()));
             return Main.EXIT_ERROR;
         }
     }

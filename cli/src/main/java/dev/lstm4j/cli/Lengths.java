@@ -28,7 +28,7 @@ final class Lengths {
                 try {
                     r[k] = Integer.parseInt(parts[k].strip());
                 } catch (NumberFormatException e) {
-                    throw new InputException("--lengths: " + parts[k].strip() + " is too large for a sequence length");
+                    throw Causes.keep(new InputException("--lengths: " + parts[k].strip() + " is too large for a sequence length"), e);
                 }
             }
             return r;

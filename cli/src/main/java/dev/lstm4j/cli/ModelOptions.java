@@ -14,8 +14,8 @@ final class ModelOptions {
             description = "Weights file: safetensors, torch.save (.pt/.pth) or .npz, detected by content.")
     Path weights;
 
-    @Option(names = "--key", paramLabel = "K", description = {"In a torch.save checkpoint dict, the entry holding the state dict,",
-            "e.g. model or state/model (found when only one could be it)."})
+    @Option(names = "--key", paramLabel = "K", description = {"In a torch.save checkpoint dict, the entry holding the state dict, "
+            + "e.g. model or state/model (found when only one could be it)."})
     String key;
 
     @Option(names = "--prefix", paramLabel = "P", description = "Key prefix of the LSTM tensors, e.g. lstm. (found when unambiguous).")

@@ -2,6 +2,7 @@ package dev.lstm4j.cli;
 
 import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.EngineChoice;
+import dev.lstm4j.InputException;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
@@ -24,12 +25,13 @@ import java.util.concurrent.Callable;
 
 /** {@code lstm4j run}: the forward pass on a file of data, results written as .npy (and CSV). */
 @Command(name = "run", header = "Runs the model on a CSV or .npy input; writes output, h_n, c_n (and head) as .npy.", mixinStandardHelpOptions = true,
-        description = {"Runs the LSTM (and its Linear head) on the input and writes output.npy, h_n.npy, c_n.npy",
-                "and head.npy (when there is a head) to --out, in PyTorch's shapes for that input.",
-                "A CSV input also gets CSV copies of each result."},
+        description = {"Runs the LSTM (and its Linear head) on the input and writes output.npy, h_n.npy, c_n.npy "
+                + "and head.npy (when there is a head) to --out, in PyTorch's shapes for that input. "
+                + "A CSV input also gets CSV copies of each result."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j run --weights model.safetensors --input series.csv --out results/",
                 "  lstm4j run --weights model.safetensors --input batch.npy --out results/",
+                "  lstm4j run --weights model.safetensors --input prices.csv --columns value --out results/ --force",
                 "  lstm4j run --weights model.safetensors --input padded.npy --lengths 5,2,4 --out results/",
                 "  lstm4j run --weights model.safetensors --input batch.npy --reference --out results/",
                 "  lstm4j run --weights model.safetensors --input tbi.npy --seq-first --h0 h0.npy --c0 c0.npy --out results/"})
@@ -40,8 +42,15 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     InputOptions inputs;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the results (created if needed).")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the results (created if needed). "
+            + "One that already holds results (output.npy, h_n.npy, ...) is refused without --force.")
     Path out;
+
+    @Option(names = "--force", description = "Replace the results already in --out; result files this run does not write are deleted.")
+    boolean force;
+
+    /** Every file run can write to --out. */
+    static final List<String> RESULT_FILES = List.of("output.npy", "h_n.npy", "c_n.npy", "head.npy", "output.csv", "h_n.csv", "c_n.csv", "head.csv");
 
     @Option(names = "--reference", description = "Compute on the readable reference path (one method per equation)"
             + " instead of the fast kernels.")
@@ -53,6 +62,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
+        List<String> stale = staleResults();
         LstmModel m = model.load();
         if (reference) {
             m = m.withEngine(EngineChoice.REFERENCE);
@@ -72,23 +82,53 @@ final class RunCommand implements Callable<Integer> {
             throw new UncheckedIOException("cannot create --out " + out + ": " + e.getMessage(), e);
         }
         List<String> written = new ArrayList<>();
-        write("output", r.lstm().output(), in.csv(), written);
-        write("h_n", r.lstm().hN(), in.csv(), written);
-        write("c_n", r.lstm().cN(), in.csv(), written);
+        List<String> files = new ArrayList<>();
+        write("output", r.lstm().output(), in.csv(), written, files);
+        write("h_n", r.lstm().hN(), in.csv(), written, files);
+        write("c_n", r.lstm().cN(), in.csv(), written, files);
         if (r.head() != null) {
-            write("head", r.head(), in.csv(), written);
+            write("head", r.head(), in.csv(), written, files);
+        }
+        for (String f : stale) {
+            if (!files.contains(f)) {
+                try {
+                    Files.deleteIfExists(out.resolve(f)); // an earlier run's result that this one does not replace
+                } catch (IOException e) {
+                    throw new UncheckedIOException("--force: cannot delete the stale " + out.resolve(f) + ": " + e.getMessage(), e);
+                }
+            }
         }
         spec.commandLine().getOut().println("wrote " + String.join(", ", written) + " to " + out + "  [" + Describe.model(m) + "]");
         return 0;
     }
 
-    private void write(String name, Tensor t, boolean csv, List<String> written) {
+    private void write(String name, Tensor t, boolean csv, List<String> written, List<String> files) {
         Npy.write(out.resolve(name + ".npy"), t);
         written.add(name + ".npy " + Describe.shape(t));
+        files.add(name + ".npy");
         if (csv) {
             Csv.write(out.resolve(name + ".csv"), t, null);
             written.add(name + ".csv");
+            files.add(name + ".csv");
         }
+    }
+
+    /** The result files an earlier run left in --out; refused unless --force. */
+    private List<String> staleResults() {
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new InputException("--out " + out + " is a file; give a directory for the results");
+        }
+        List<String> stale = new ArrayList<>();
+        for (String f : RESULT_FILES) {
+            if (Files.exists(out.resolve(f))) {
+                stale.add(f);
+            }
+        }
+        if (!stale.isEmpty() && !force) {
+            throw new InputException("--out " + out + " already holds results of an earlier run (" + String.join(", ", stale)
+                    + "); pass --force to replace them, or choose another directory");
+        }
+        return stale;
     }
 
     private static long totalSteps(LstmConfig c, Tensor x) {

@@ -20,10 +20,10 @@ import java.util.concurrent.Callable;
 
 /** {@code lstm4j trace}: every stage of every cell at every step, for a person (text) and a program (JSON, CSV). */
 @Command(name = "trace", header = "Shows every stage of the cell at every step, as text, JSON or CSV.", mixinStandardHelpOptions = true,
-        description = {"Runs the model on the input, as run does, and shows what flows through the cell at each step:",
-                "x, h_{t-1}, c_{t-1}, each gate's pre-activation and activation, f ⊙ c_{t-1}, i ⊙ g, c_t, tanh(c_t), h_t",
-                "(and the projected h_t). Filter with --step, --layer, --direction, --batch.",
-                "--json and --csv write the same records for programs; the JSON schema is in docs/trace.md."},
+        description = {"Runs the model on the input, as run does, and shows what flows through the cell at each step: "
+                + "x, h_{t-1}, c_{t-1}, each gate's pre-activation and activation, f ⊙ c_{t-1}, i ⊙ g, c_t, tanh(c_t), h_t "
+                + "(and the projected h_t). Filter with --step, --layer, --direction, --batch. "
+                + "--json and --csv write the same records for programs; the JSON schema is in docs/trace.md."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j trace --weights model.safetensors --input series.csv",
                 "  lstm4j trace --weights model.safetensors --input batch.npy --batch 0 --step 0..2 --layer 1",

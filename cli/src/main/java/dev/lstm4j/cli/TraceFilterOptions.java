@@ -68,7 +68,7 @@ final class TraceFilterOptions {
                     throw new NumberFormatException();
                 }
             } catch (NumberFormatException e) {
-                throw new InputException(option + ": '" + s + "' is not an index or a range like 2..5");
+                throw Causes.keep(new InputException(option + ": '" + s + "' is not an index or a range like 2..5"), e);
             }
         }
         return r;

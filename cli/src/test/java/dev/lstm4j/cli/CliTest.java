@@ -212,10 +212,13 @@ class CliTest {
     }
 
     @Test
-    void usageErrorsExit2WithHelp() {
+    void usageErrorsExit2WithOneLine() {
         Run r = cli("run", "--weights", "x.safetensors");
         assertEquals(2, r.exit());
-        assertTrue(r.err().contains("Missing required options"), r.err());
+        assertEquals("lstm4j: error: Missing required options: '--input=X', '--out=DIR' (see lstm4j run --help)", r.err().strip());
+        r = cli("strem");
+        assertEquals(2, r.exit());
+        assertEquals("lstm4j: error: Unmatched argument at index 0: 'strem'; did you mean stream? (see lstm4j --help)", r.err().strip());
     }
 
     @Test

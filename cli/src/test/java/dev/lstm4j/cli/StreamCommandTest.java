@@ -14,8 +14,12 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -105,10 +109,10 @@ class StreamCommandTest {
     void errorsNameTheLine() throws Exception {
         try (DemoFiles demo = new DemoFiles()) {
             String w = demo.resolve("model.safetensors").toString();
-            Cli r = stream("1,1\n1,x\n", "--weights", w);
+            Cli r = stream("1,1\n1,x\n", "--weights", w, "--on-error", "stop");
             assertEquals(1, r.code());
             assertEquals("lstm4j: error: stdin line 2, column 2: 'x' is not a number", r.err().strip());
-            r = stream("1,1,1\n", "--weights", w);
+            r = stream("1,1,1\n", "--weights", w, "--on-error", "stop");
             assertEquals("lstm4j: error: stdin line 1: expected 2 features (input_size), got 3 columns; lines with a stream key first need --keyed",
                     r.err().strip());
             r = stream("", "--weights", w, "--load-state", tmp.resolve("missing.bin").toString());
@@ -121,5 +125,114 @@ class StreamCommandTest {
             r = stream("", "--weights", bidir.toString());
             assertTrue(r.err().startsWith("lstm4j: error: streaming needs a unidirectional LSTM"), r.err());
         }
+    }
+
+    /** A good keyed line: one of five keys, two features. */
+    private static String goodLine(SplittableRandom r) {
+        return "k" + r.nextInt(5) + "," + (float) r.nextDouble(-2, 2) + "," + (float) r.nextDouble(-2, 2);
+    }
+
+    private static final String[] MALFORMED = {"%s,0.5", "%s,1,2,3", "%s,abc,1", "%s,nan,1", "%s,1,inf", "%s,,1", "%s,1.0x,2", "%s,-inf,0", "%s;1;2",
+            "%s,1,2,"};
+
+    /** 1,000 lines of which 10 are bad: the 990 good ones are answered, and the saved state is the one of the 990 alone. */
+    @Test
+    void badLinesAreSkippedAndLeaveTheStateAsIfTheyWereNeverSent() throws Exception {
+        long seed = new SplittableRandom().nextLong();
+        System.out.println("StreamCommandTest.badLinesAreSkipped seed " + seed);
+        SplittableRandom r = new SplittableRandom(seed);
+        TreeSet<Integer> badAt = new TreeSet<>();
+        while (badAt.size() < 10) {
+            badAt.add(1 + r.nextInt(999)); // 0-based line index; not the first line, which could be read as a header
+        }
+        StringBuilder all = new StringBuilder(), good = new StringBuilder();
+        List<String> badKeys = new ArrayList<>();
+        int m = 0;
+        for (int i = 0; i < 1000; i++) {
+            if (badAt.contains(i)) {
+                String key = "k" + r.nextInt(5);
+                badKeys.add(key);
+                all.append(String.format(MALFORMED[m++], key)).append('\n');
+            } else {
+                String line = goodLine(r);
+                all.append(line).append('\n');
+                good.append(line).append('\n');
+            }
+        }
+        try (DemoFiles demo = new DemoFiles()) {
+            String w = demo.resolve("model.safetensors").toString();
+            Path withBad = tmp.resolve("with-bad.bin"), goodOnly = tmp.resolve("good-only.bin");
+            Cli a = stream(all.toString(), "--weights", w, "--keyed", "--save-state", withBad.toString());
+            Cli b = stream(good.toString(), "--weights", w, "--keyed", "--save-state", goodOnly.toString());
+            assertEquals(0, a.code(), "seed " + seed + "\n" + a.err());
+            assertEquals(0, b.code(), "seed " + seed + "\n" + b.err());
+            assertEquals(990, a.out().lines().count(), "seed " + seed);
+            assertEquals(b.out(), a.out(), "seed " + seed + ": the answers to the good lines");
+            assertArrayEquals(Files.readAllBytes(goodOnly), Files.readAllBytes(withBad), "seed " + seed + ": saved state");
+            List<String> errors = a.err().lines().toList();
+            assertEquals(10, errors.size(), "seed " + seed + "\n" + a.err());
+            int k = 0;
+            for (int at : badAt) {
+                String e = errors.get(k);
+                String expected = "lstm4j: error: stdin line " + (at + 1) + " (key " + (MALFORMED[k].contains(";") ? String.format(MALFORMED[k], badKeys.get(k))
+                        : badKeys.get(k)) + ")";
+                assertTrue(e.startsWith(expected) && e.endsWith("; line skipped"), "seed " + seed + ": expected " + expected + "..., got " + e);
+                k++;
+            }
+            assertTrue(b.err().isEmpty(), b.err());
+        }
+    }
+
+    @Test
+    void nonFiniteInputIsRefusedUnlessAllowed() throws Exception {
+        try (DemoFiles demo = new DemoFiles()) {
+            String w = demo.resolve("model.safetensors").toString();
+            Cli r = stream("1,1\nnan,2\n2,2\n", "--weights", w);
+            assertEquals(0, r.code(), r.toString());
+            assertEquals("lstm4j: error: stdin line 2, column 1: nan is refused; pass --allow-nonfinite to feed nan and inf to the model; line skipped",
+                    r.err().strip());
+            assertEquals(2, r.out().lines().count());
+            same(pytorchHead(demo)[1], r.out().lines().toList().get(1)); // [2,2] was the second step: the nan line was not taken
+            r = stream("1,1\nnan,2\n", "--weights", w, "--allow-nonfinite");
+            assertEquals(0, r.code(), r.toString());
+            assertEquals("", r.err());
+            assertEquals("nan", r.out().lines().toList().get(1));
+        }
+    }
+
+    @Test
+    void stopOnErrorSavesTheStateFirst() throws Exception {
+        try (DemoFiles demo = new DemoFiles()) {
+            String w = demo.resolve("model.safetensors").toString();
+            Path state = tmp.resolve("s.bin");
+            Cli r = stream("a,1,1\nb,1,1\na,2,2\na,x,3\na,3,3\n", "--weights", w, "--keyed", "--on-error", "stop", "--save-state", state.toString());
+            assertEquals(1, r.code(), r.toString());
+            assertEquals("lstm4j: error: stdin line 4 (key a), column 2: 'x' is not a number", r.err().strip());
+            dev.lstm4j.LstmSession s = dev.lstm4j.LstmSession.restore(load(w).lstm(), Files.readAllBytes(state));
+            assertEquals(2, s.steps("a"));
+            assertEquals(1, s.steps("b"));
+            try (var files = Files.list(tmp)) {
+                assertEquals(List.of(state), files.toList(), "no temporary file is left behind");
+            }
+        }
+    }
+
+    @Test
+    void optionsAreChecked() throws Exception {
+        try (DemoFiles demo = new DemoFiles()) {
+            String w = demo.resolve("model.safetensors").toString();
+            Cli r = stream("", "--weights", w, "--checkpoint-every", "10");
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().startsWith("--checkpoint-every needs --save-state FILE"), r.err());
+            r = stream("", "--weights", w, "--on-error", "ignore");
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().startsWith("--on-error: 'ignore' is neither skip nor stop"), r.err());
+        }
+    }
+
+    static dev.lstm4j.LstmModel load(String weights) {
+        ModelOptions o = new ModelOptions();
+        o.weights = Path.of(weights);
+        return o.load();
     }
 }

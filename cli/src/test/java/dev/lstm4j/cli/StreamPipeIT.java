@@ -78,7 +78,7 @@ class StreamPipeIT {
         try (DemoFiles demo = new DemoFiles()) {
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
             Process p = new ProcessBuilder(java.toString(), "--add-modules", "jdk.incubator.vector", "-jar", jar.toString(), "stream",
-                    "--weights", demo.resolve("model.safetensors").toString()).start();
+                    "--weights", demo.resolve("model.safetensors").toString(), "--on-error", "stop").start();
             try {
                 badLine(p);
             } finally {

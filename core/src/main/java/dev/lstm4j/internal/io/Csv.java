@@ -2,6 +2,7 @@ package dev.lstm4j.internal.io;
 
 import dev.lstm4j.DType;
 import dev.lstm4j.FileFormatException;
+import dev.lstm4j.InputException;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.internal.Names;
 
@@ -17,92 +18,174 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * One sequence as CSV: one time step per row, one feature per column, comma-separated. A first row that
- * is not all numbers is a header. {@code nan}, {@code inf} and {@code -inf} are read as NumPy writes them.
+ * One sequence as CSV: one time step per row, one feature per column, comma-separated. A first row in which no
+ * field is a number is a header. Blank lines are skipped. A selection of columns (by header name or 1-based
+ * number) picks the features from a file that holds more, such as {@code date,value}; the other columns are
+ * not read as numbers. {@code nan}, {@code inf} and {@code -inf} are read as NumPy writes them.
  */
 public final class Csv {
+    private static final Pattern NUMBER = Pattern.compile("\\d{1,9}");
+    private static final Pattern RANGE = Pattern.compile("(\\d{1,9})\\s*\\.\\.\\s*(\\d{1,9})");
+
     private Csv() {
     }
 
-    /** A parsed CSV: the values as a {@code (rows, columns)} tensor and the header, or null. */
+    /** A parsed CSV: the values as a {@code (rows, columns)} tensor and the header (of the chosen columns), or null. */
     public record Table(Tensor values, List<String> header) {
     }
 
     /**
-     * Reads a numeric CSV into a {@code (T, columns)} tensor of the given dtype.
+     * Reads a numeric CSV into a {@code (T, columns)} tensor of the given dtype, every column.
      *
      * @throws FileFormatException naming the line and column of the first bad cell
      */
     public static Table read(Path file, DType dtype) {
+        return read(file, dtype, null);
+    }
+
+    /**
+     * Reads the chosen columns of a CSV into a {@code (T, chosen)} tensor of the given dtype.
+     *
+     * @param columns null for every column, else a comma list of header names, 1-based column numbers and
+     *                inclusive ranges of them ({@code value}, {@code 2,3}, {@code 2..4}), in the order wanted
+     * @throws FileFormatException naming the line and column of the first bad cell
+     * @throws InputException      when the selection names a column the file does not have
+     */
+    public static Table read(Path file, DType dtype, String columns) {
         List<double[]> rows = new ArrayList<>();
         List<String> header = null;
-        int columns = -1;
+        int width = -1;
+        int[] chosen = null;
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
             int lineNo = 0;
-            boolean blankSeen = false;
             while ((line = r.readLine()) != null) {
                 lineNo++;
                 if (lineNo == 1 && line.startsWith("\uFEFF")) {
                     line = line.substring(1);
                 }
                 if (line.isBlank()) {
-                    blankSeen = true;
                     continue;
                 }
-                if (blankSeen) {
-                    throw new FileFormatException(file, "line " + lineNo + ": data after a blank line; remove the blank line");
-                }
                 String[] cells = line.split(",", -1);
-                if (columns >= 0 && cells.length != columns) {
-                    throw new FileFormatException(file, "line " + lineNo + ": " + cells.length + " columns, but earlier rows have " + columns);
-                }
-                double[] row = new double[cells.length];
-                String bad = null;
-                int badCol = -1;
-                for (int c = 0; c < cells.length; c++) {
-                    Double v = number(cells[c]);
-                    if (v == null) {
-                        bad = cells[c];
-                        badCol = c + 1;
-                        break;
-                    }
-                    row[c] = v;
-                }
-                if (bad != null) {
-                    if (rows.isEmpty() && header == null) {
+                if (width < 0) {
+                    width = cells.length;
+                    if (noNumbers(cells)) {
                         header = new ArrayList<>();
                         for (String cell : cells) {
                             header.add(cell.strip());
                         }
-                        columns = cells.length;
+                    }
+                    chosen = choose(file, columns, header, width);
+                    if (header != null) {
                         continue;
                     }
-                    throw new FileFormatException(file, "line " + lineNo + ", column " + badCol + ": '" + Names.safe(bad.strip(), 40) + "' is not a number");
+                } else if (cells.length != width) {
+                    throw new FileFormatException(file, "line " + lineNo + ": " + cells.length + " columns, but earlier rows have " + width);
                 }
-                columns = cells.length;
+                double[] row = new double[chosen.length];
+                for (int c = 0; c < chosen.length; c++) {
+                    Double v = number(cells[chosen[c]]);
+                    if (v == null) {
+                        throw new FileFormatException(file, "line " + lineNo + ", column " + (chosen[c] + 1) + ": '" + Names.safe(cells[chosen[c]].strip(), 40)
+                                + "' is not a number" + (rows.isEmpty() && header == null
+                                ? " (a first row with numbers in it is data, not a header: a header holds only names)" : ""));
+                    }
+                    row[c] = v;
+                }
                 rows.add(row);
             }
         } catch (NoSuchFileException e) {
-            throw new FileFormatException(file, "no such file");
+            throw new FileFormatException(file, "no such file", e);
         } catch (MalformedInputException e) {
-            throw new FileFormatException(file, "not UTF-8 text; not a CSV file?");
+            throw new FileFormatException(file, "not UTF-8 text; not a CSV file?", e);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": " + e.getMessage(), e);
         }
         if (rows.isEmpty()) {
             throw new FileFormatException(file, "no data rows; the CSV needs one row per time step");
         }
-        if ((long) rows.size() * columns > Integer.MAX_VALUE - 8) {
-            throw new FileFormatException(file, rows.size() + " rows of " + columns + " columns are more values than one tensor holds");
+        int n = chosen.length;
+        if ((long) rows.size() * n > Integer.MAX_VALUE - 8) {
+            throw new FileFormatException(file, rows.size() + " rows of " + n + " columns are more values than one tensor holds");
         }
-        double[] flat = new double[rows.size() * columns];
+        double[] flat = new double[rows.size() * n];
         for (int t = 0; t < rows.size(); t++) {
-            System.arraycopy(rows.get(t), 0, flat, t * columns, columns);
+            System.arraycopy(rows.get(t), 0, flat, t * n, n);
         }
-        return new Table(Tensor.of(dtype, new int[] {rows.size(), columns}, flat), header);
+        List<String> names = null;
+        if (header != null) {
+            names = new ArrayList<>();
+            for (int c : chosen) {
+                names.add(header.get(c));
+            }
+        }
+        return new Table(Tensor.of(dtype, new int[] {rows.size(), n}, flat), names);
+    }
+
+    private static boolean noNumbers(String[] cells) {
+        for (String cell : cells) {
+            if (number(cell) != null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The 0-based indices of the chosen columns, in the order given; every column when {@code columns} is null. */
+    private static int[] choose(Path file, String columns, List<String> header, int width) {
+        if (columns == null) {
+            int[] all = new int[width];
+            for (int c = 0; c < width; c++) {
+                all[c] = c;
+            }
+            return all;
+        }
+        List<Integer> picked = new ArrayList<>();
+        for (String item : columns.split(",", -1)) {
+            String s = item.strip();
+            Matcher range = RANGE.matcher(s);
+            if (NUMBER.matcher(s).matches()) {
+                picked.add(columnNumber(file, s, Integer.parseInt(s), width));
+            } else if (range.matches()) {
+                int a = Integer.parseInt(range.group(1)), b = Integer.parseInt(range.group(2));
+                if (a > b) {
+                    throw new InputException("columns '" + s + "': an empty range; write the smaller column number first");
+                }
+                for (int c = a; c <= b; c++) {
+                    picked.add(columnNumber(file, s, c, width));
+                }
+            } else if (s.isEmpty()) {
+                throw new InputException("columns '" + columns + "': an empty name; write names or 1-based numbers separated by commas");
+            } else {
+                int at = header == null ? -1 : header.indexOf(s);
+                if (at < 0) {
+                    throw new InputException(file + ": no column named '" + s + "'; "
+                            + (header == null ? "the file has no header row, so choose columns by 1-based number (1.." + width + ")"
+                            : "the header has " + String.join(", ", header) + " (or choose by 1-based number, 1.." + width + ")"));
+                }
+                if (header.lastIndexOf(s) != at) {
+                    throw new InputException(file + ": the header names two columns '" + s + "'; choose by 1-based number");
+                }
+                picked.add(at);
+            }
+        }
+        int[] r = new int[picked.size()];
+        for (int k = 0; k < r.length; k++) {
+            r[k] = picked.get(k);
+        }
+        return r;
+    }
+
+    private static int columnNumber(Path file, String item, int number, int width) {
+        if (number < 1 || number > width) {
+            throw new InputException("columns '" + item + "': " + file + " has columns 1.." + width + " (numbered from 1)");
+        }
+        return number - 1;
     }
 
     /** One cell as a number (nan, inf and -inf as NumPy writes them), or null when it is not one. */

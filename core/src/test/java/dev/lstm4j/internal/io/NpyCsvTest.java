@@ -2,6 +2,7 @@ package dev.lstm4j.internal.io;
 
 import dev.lstm4j.DType;
 import dev.lstm4j.FileFormatException;
+import dev.lstm4j.InputException;
 import dev.lstm4j.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -136,11 +137,51 @@ class NpyCsvTest {
         Files.writeString(p, "a,b\n");
         m = assertThrows(FileFormatException.class, () -> Csv.read(p, DType.F32)).getMessage();
         assertTrue(m.contains("no data rows"), m);
-        Files.writeString(p, "1,2\n\n3,4\n");
+        Files.writeString(p, "a,1\n3,4\n"); // a row with a number in it is data, not a header
         m = assertThrows(FileFormatException.class, () -> Csv.read(p, DType.F32)).getMessage();
-        assertTrue(m.contains("blank line"), m);
+        assertTrue(m.contains("line 1, column 1: 'a' is not a number") && m.contains("a header holds only names"), m);
         Files.writeString(p, "1,2\n1d,4\n"); // Java's parser would take "1d"; we do not
         m = assertThrows(FileFormatException.class, () -> Csv.read(p, DType.F32)).getMessage();
         assertTrue(m.contains("line 2, column 1: '1d' is not a number"), m);
+    }
+
+    @Test
+    void csvSkipsBlankLinesAnywhere() throws IOException {
+        Path p = tmp.resolve("x.csv");
+        Files.writeString(p, "\n a , b \n\n1,2\n   \n3,4\n\n");
+        Csv.Table t = Csv.read(p, DType.F64);
+        assertEquals(List.of("a", "b"), t.header());
+        assertEquals("[1.0, 2.0, 3.0, 4.0]", Arrays.toString(t.values().toDoubleArray()));
+    }
+
+    @Test
+    void csvColumnsByNameNumberAndRange() throws IOException {
+        Path p = tmp.resolve("x.csv");
+        Files.writeString(p, "date,value,other,last\n2024-01-01,1.5,7,8\n2024-01-02,2.5,9,10\n");
+        Csv.Table t = Csv.read(p, DType.F64, "value");
+        assertEquals(List.of("value"), t.header());
+        assertArrayEquals(new int[] {2, 1}, t.values().shape());
+        assertEquals("[1.5, 2.5]", Arrays.toString(t.values().toDoubleArray()));
+        t = Csv.read(p, DType.F64, "2..4");
+        assertEquals(List.of("value", "other", "last"), t.header());
+        assertEquals("[1.5, 7.0, 8.0, 2.5, 9.0, 10.0]", Arrays.toString(t.values().toDoubleArray()));
+        t = Csv.read(p, DType.F64, "last, 2");
+        assertEquals(List.of("last", "value"), t.header());
+        assertEquals("[8.0, 1.5, 10.0, 2.5]", Arrays.toString(t.values().toDoubleArray()));
+        // every column: the dates are not numbers
+        String m = assertThrows(FileFormatException.class, () -> Csv.read(p, DType.F64)).getMessage();
+        assertTrue(m.contains("line 2, column 1: '2024-01-01' is not a number"), m);
+        m = assertThrows(InputException.class, () -> Csv.read(p, DType.F64, "valu")).getMessage();
+        assertTrue(m.contains("no column named 'valu'; the header has date, value, other, last"), m);
+        m = assertThrows(InputException.class, () -> Csv.read(p, DType.F64, "0")).getMessage();
+        assertTrue(m.contains("has columns 1..4 (numbered from 1)"), m);
+        m = assertThrows(InputException.class, () -> Csv.read(p, DType.F64, "3..2")).getMessage();
+        assertTrue(m.contains("an empty range"), m);
+        Files.writeString(p, "1,2,3\n4,5,6\n");
+        t = Csv.read(p, DType.F64, "3,1");
+        assertNull(t.header());
+        assertEquals("[3.0, 1.0, 6.0, 4.0]", Arrays.toString(t.values().toDoubleArray()));
+        m = assertThrows(InputException.class, () -> Csv.read(p, DType.F64, "value")).getMessage();
+        assertTrue(m.contains("the file has no header row, so choose columns by 1-based number (1..3)"), m);
     }
 }
