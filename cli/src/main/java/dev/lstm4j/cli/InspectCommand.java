@@ -2,6 +2,7 @@ package dev.lstm4j.cli;
 
 import dev.lstm4j.Lstm4jException;
 import dev.lstm4j.LstmConfig;
+import dev.lstm4j.Lstm4j;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.internal.io.Json;
@@ -61,7 +62,7 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.println();
         try {
-            LstmModel m = ModelLoader.fromStateDict(sd, model.loaderOptions());
+            LstmModel m = Lstm4j.load(sd, model.loadOptions());
             out.println("model:    " + Describe.model(m));
             if (!m.ignoredKeys().isEmpty()) {
                 out.println("ignored:  " + Text.oneLine(String.join(", ", m.ignoredKeys())) + " (not part of the LSTM or its head)");
@@ -94,7 +95,7 @@ final class InspectCommand implements Callable<Integer> {
         o.put("tensors", tensors);
         int code;
         try {
-            LstmModel m = ModelLoader.fromStateDict(sd, model.loaderOptions());
+            LstmModel m = Lstm4j.load(sd, model.loadOptions());
             LstmConfig c = m.lstm().config();
             Map<String, Object> lstm = new LinkedHashMap<>();
             lstm.put("kind", m.cell() ? "LSTMCell" : "LSTM");

@@ -111,6 +111,20 @@ public final class Main implements Callable<Integer> {
         return EXIT_USAGE;
     }
 
+    /** The library's words for its options, and the flags that set them here. */
+    private static final String[][] FLAGS = {
+        {"LoadOptions.withCheckpointKey", "--key"}, {"LoadOptions.withPrefix", "--prefix"}, {"LoadOptions.withoutHead()", "--no-head"},
+        {"LoadOptions.withHead", "--head"}, {"LoadOptions.withMaxBytes", "--max-bytes"}};
+
+    /** A library message as the command line says it: option names become the flags that set them. */
+    static String flags(String message) {
+        String m = message;
+        for (String[] f : FLAGS) {
+            m = m.replace(f[0], f[1]);
+        }
+        return m;
+    }
+
     /**
      * Prints {@code t} as one line {@code lstm4j: error: ...} (and with --debug its stack trace) and returns the exit
      * code: 1, or 141 quietly when stdout was closed by its reader.
@@ -126,7 +140,7 @@ public final class Main implements Callable<Integer> {
             if (oom != null) {
                 line = outOfMemory(oom, parsed);
             } else if (t instanceof Lstm4jException || t instanceof UncheckedIOException || t instanceof IOException) {
-                line = t.getMessage() == null ? t.getClass().getName() : t.getMessage();
+                line = t.getMessage() == null ? t.getClass().getName() : flags(t.getMessage());
             } else {
                 Throwable shown = unwrap(t);
                 String what = "internal error (lstm4j " + version() + "): " + describe(shown);

@@ -3,7 +3,9 @@ package dev.lstm4j.cli;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.internal.io.ModelLoader;
 import dev.lstm4j.StateDict;
-import dev.lstm4j.internal.io.WeightsFiles;
+import dev.lstm4j.LoadOptions;
+import dev.lstm4j.Lstm4j;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -27,16 +29,47 @@ final class ModelOptions {
     @Option(names = "--no-head", description = "Ignore any Linear head in the file.")
     boolean noHead;
 
+    @Option(names = "--max-bytes", paramLabel = "N", description = {"Most bytes reading the file may expand to on the heap "
+            + "(default: half the JVM's heap, at most 4 GiB; memory-mapped safetensors tensors do not count). Suffixes k, m, g."},
+            converter = ByteSize.class)
+    long maxBytes;
+
+    LoadOptions loadOptions() {
+        LoadOptions o = LoadOptions.defaults().withPrefix(prefix).withCheckpointKey(key).withMaxBytes(maxBytes);
+        return noHead ? o.withoutHead() : o.withHead(head);
+    }
+
     ModelLoader.Options loaderOptions() {
-        return new ModelLoader.Options(prefix, head, noHead);
+        ModelLoader.Options o = new ModelLoader.Options(prefix, head, noHead);
+        return maxBytes > 0 ? o.withMaxBytes(maxBytes) : o;
     }
 
     /** The tensors of --weights (the state dict at --key in a checkpoint). */
     StateDict read() {
-        return WeightsFiles.read(weights, key);
+        return Lstm4j.readWeights(weights, loadOptions());
     }
 
     LstmModel load() {
-        return ModelLoader.fromStateDict(read(), loaderOptions());
+        return Lstm4j.load(read(), loadOptions());
+    }
+
+    /** {@code 512m}, {@code 4g}, {@code 1000000}: a positive byte count. */
+    static final class ByteSize implements CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+            long unit = v.endsWith("k") ? 1L << 10 : v.endsWith("m") ? 1L << 20 : v.endsWith("g") ? 1L << 30 : 1;
+            String digits = unit == 1 ? v : v.substring(0, v.length() - 1);
+            long n;
+            try {
+                n = Math.multiplyExact(Long.parseLong(digits), unit);
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a byte count such as 512m or 4g");
+            }
+            if (n <= 0) {
+                throw new CommandLine.TypeConversionException("'" + value + "': the byte count must be positive");
+            }
+            return n;
+        }
     }
 }

@@ -53,7 +53,7 @@ final class Budget {
             throw new FileFormatException(file, what + " expands to " + (bytes < 0 ? "more than 2^63" : String.valueOf(bytes))
                     + " bytes; with the " + used + " already read that is over the limit of " + max + " bytes (maxBytes) for one"
                     + " file. A small file that expands this far is forged (a compressed entry or a stride-0 view); for a genuine"
-                    + " large model raise the limit: ModelLoader.Options.withMaxBytes(n) or WeightsFiles.read(file, key, maxBytes)");
+                    + " large model raise the limit with LoadOptions.withMaxBytes");
         }
         used += bytes;
     }

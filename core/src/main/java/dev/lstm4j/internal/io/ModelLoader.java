@@ -97,7 +97,7 @@ public final class ModelLoader {
                     if (t != null && !t.dtype().isFloat()) {
                         throw new ModelException(where + Names.safe(headPrefix + (t == w ? "weight" : "bias")) + ": a Linear head's tensors"
                                 + " must be float16, bfloat16, float32 or float64, the file has " + t.dtype().torchName()
-                                + "; save the model's floats (model.float().state_dict()), or use --no-head");
+                                + "; save the model's floats (model.float().state_dict()), or use LoadOptions.withoutHead()");
                     }
                 }
                 head = new Linear(w, b);
@@ -147,7 +147,7 @@ public final class ModelLoader {
         }
         if (found.size() > 1) {
             throw new ModelException(where + "several LSTMs in the file, under prefixes " + quoted(found)
-                    + "; choose one with --prefix (library: ModelLoader.Options.prefix)");
+                    + "; choose one with LoadOptions.withPrefix");
         }
         return found.iterator().next();
     }
@@ -183,7 +183,7 @@ public final class ModelLoader {
             Matcher m = LSTM_KEY.matcher(rest);
             if (!m.matches()) {
                 throw new ModelException(Names.safe(k) + ": unexpected tensor among the LSTM's; nn.LSTM has only weight_ih/weight_hh/bias_ih/bias_hh/"
-                        + "weight_hr _l{k}[_reverse]. Remove it, or choose another --prefix");
+                        + "weight_hr _l{k}[_reverse]. Remove it, or choose another prefix with LoadOptions.withPrefix");
             }
             // layers and directions come from weight_ih alone, so a stray key is reported as stray, not as a layer
             if (m.group(1).equals("weight_ih")) {
@@ -208,7 +208,7 @@ public final class ModelLoader {
             throw new ModelException(Names.safe(prefix) + "weight_ih_l" + (layers - 1) + " names layer " + (layers - 1) + ", but the file has"
                     + " weight_ih for only " + ihLayers.size() + " layer" + (ihLayers.size() == 1 ? "" : "s") + " (no layer " + absent.get(0)
                     + (absent.size() > 1 ? ", " + absent.get(1) : "") + (absent.size() > 2 ? ", …" : "") + "); nn.LSTM numbers its layers 0 to"
-                    + " num_layers - 1. Remove the stray tensor, or choose another --prefix");
+                    + " num_layers - 1. Remove the stray tensor, or choose another prefix with LoadOptions.withPrefix");
         }
         LstmConfig config = new LstmConfig(input, hidden, layers, reverse, proj, bias);
         // expected keys, in PyTorch's order
@@ -362,7 +362,7 @@ public final class ModelLoader {
         List<String> found = headCandidates(sd, lstmPrefix, inFeatures);
         if (found.size() > 1) {
             throw new ModelException(sd.sourceName() + ": several Linear heads could follow the LSTM: " + quoted(found)
-                    + "; choose one with --head PREFIX, or --no-head");
+                    + "; choose one with LoadOptions.withHead, or none with LoadOptions.withoutHead()");
         }
         return found.isEmpty() ? null : found.get(0);
     }
@@ -418,7 +418,7 @@ public final class ModelLoader {
         if (digits.length() > 6 || Integer.parseInt(digits) > MAX_LAYER_INDEX) {
             throw new ModelException(Names.safe(key) + ": layer index " + Names.safe(digits, 24) + " is not a plausible layer number"
                     + " (at most " + MAX_LAYER_INDEX + " are read); nn.LSTM numbers its layers 0 to num_layers - 1."
-                    + " Remove the tensor, or choose another --prefix");
+                    + " Remove the tensor, or choose another prefix with LoadOptions.withPrefix");
         }
         return Integer.parseInt(digits);
     }

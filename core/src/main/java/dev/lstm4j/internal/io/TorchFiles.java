@@ -343,7 +343,7 @@ public final class TorchFiles {
         if (key != null) {
             Object at = navigate(root, key, file);
             if (!isStateDict(at)) {
-                throw new FileFormatException(file, "--key '" + Names.safe(key) + "' holds " + summary(at) + ", not a state dict of tensors; "
+                throw new FileFormatException(file, "checkpoint key (LoadOptions.withCheckpointKey) '" + Names.safe(key) + "' holds " + summary(at) + ", not a state dict of tensors; "
                         + candidatesText(root));
             }
             return new Found((Dict) at, key);
@@ -372,7 +372,7 @@ public final class TorchFiles {
                     + " save one with torch.save(model.state_dict(), \"model.pt\")");
         }
         throw new FileFormatException(file, "holds several dicts of tensors that could be the state dict: "
-                + quoted(lstm.isEmpty() ? all : lstm) + "; choose one with --key (library: WeightsFiles.read(file, key))");
+                + quoted(lstm.isEmpty() ? all : lstm) + "; choose one with LoadOptions.withCheckpointKey");
     }
 
     /** Follows a key through nested dicts: first as one key, then split at '/'. */
@@ -394,7 +394,7 @@ public final class TorchFiles {
                 next = found ? l.get(i) : null;
             }
             if (!found) {
-                throw new FileFormatException(file, "--key '" + Names.safe(key) + "': no entry '" + Names.safe(part) + "' in " + summary(at) + "; "
+                throw new FileFormatException(file, "checkpoint key (LoadOptions.withCheckpointKey) '" + Names.safe(key) + "': no entry '" + Names.safe(part) + "' in " + summary(at) + "; "
                         + candidatesText(root));
             }
             at = next;

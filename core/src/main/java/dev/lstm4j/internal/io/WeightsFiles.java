@@ -103,8 +103,8 @@ public final class WeightsFiles {
 
     private static void noKey(Path file, String key, String format) {
         if (key != null) {
-            throw new FileFormatException(file, "--key '" + Names.safe(key) + "' selects an entry of a torch.save checkpoint, but this is a " + format
-                    + " file, which holds one flat state dict; drop --key");
+            throw new FileFormatException(file, "checkpoint key (LoadOptions.withCheckpointKey) '" + Names.safe(key) + "' selects an entry of a torch.save checkpoint, but this is a " + format
+                    + " file, which holds one flat state dict; drop the checkpoint key");
         }
     }
 

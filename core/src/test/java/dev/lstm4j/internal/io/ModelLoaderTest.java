@@ -102,7 +102,7 @@ class ModelLoaderTest {
             }
         });
         String m = fails(p);
-        assertTrue(m.contains("'decoder.lstm.', 'lstm.'") && m.contains("--prefix"), m);
+        assertTrue(m.contains("'decoder.lstm.', 'lstm.'") && m.contains("LoadOptions.withPrefix"), m);
         LstmModel chosen = ModelLoader.load(p, new ModelLoader.Options("decoder.lstm", null, false));
         assertEquals("decoder.lstm.", chosen.prefix());
     }

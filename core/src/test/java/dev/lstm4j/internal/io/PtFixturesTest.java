@@ -123,7 +123,7 @@ class PtFixturesTest {
     void severalCandidatesNeedAKey() {
         Path p = PtFixtures.named("plain").dir().resolve("two_models.pt");
         String m = assertThrows(FileFormatException.class, () -> WeightsFiles.read(p)).getMessage();
-        assertTrue(m.contains("several") && m.contains("'ema'") && m.contains("'model'") && m.contains("--key"), m);
+        assertTrue(m.contains("several") && m.contains("'ema'") && m.contains("'model'") && m.contains("LoadOptions.withCheckpointKey"), m);
         assertEquals("model", WeightsFiles.read(p, "model").metadata().get("key"));
     }
 
@@ -133,15 +133,15 @@ class PtFixturesTest {
         String m = assertThrows(FileFormatException.class, () -> WeightsFiles.read(p, "nope")).getMessage();
         assertTrue(m.contains("no entry 'nope'") && m.contains("'state/model'"), m);
         m = assertThrows(FileFormatException.class, () -> WeightsFiles.read(p, "epoch")).getMessage();
-        assertTrue(m.contains("--key 'epoch' holds a int, not a state dict"), m);
+        assertTrue(m.contains("checkpoint key (LoadOptions.withCheckpointKey) 'epoch' holds a int, not a state dict"), m);
         m = assertThrows(FileFormatException.class, () -> WeightsFiles.read(p, "state/nope")).getMessage();
         assertTrue(m.contains("no entry 'nope'"), m);
         Path st = PtFixtures.named("plain").dir().resolve("model.safetensors");
         m = assertThrows(FileFormatException.class, () -> WeightsFiles.read(st, "model")).getMessage();
-        assertTrue(m.contains("drop --key"), m);
+        assertTrue(m.contains("drop the checkpoint key"), m);
         Path npz = PtFixtures.named("plain").dir().resolve("model.npz");
         m = assertThrows(FileFormatException.class, () -> WeightsFiles.read(npz, "model")).getMessage();
-        assertTrue(m.contains("drop --key"), m);
+        assertTrue(m.contains("drop the checkpoint key"), m);
     }
 
     /** The content decides, not the name: a .pt renamed .safetensors still reads as torch.save. */
