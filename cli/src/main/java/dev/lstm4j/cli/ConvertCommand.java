@@ -82,7 +82,7 @@ final class ConvertCommand implements Callable<Integer> {
         }
         spec.commandLine().getOut().println("wrote " + out + ": " + sd.tensors().size() + " tensors (" + String.join(", ", dtypes) + "), "
                 + bytes + " bytes, from " + weights + " (" + sd.format()
-                + (sd.metadata().containsKey("key") ? ", key '" + sd.metadata().get("key") + "'" : "") + "); read back identical");
+                + (sd.metadata().containsKey("key") ? ", key '" + Text.oneLine(sd.metadata().get("key")) + "'" : "") + "); read back identical");
         return 0;
     }
 

@@ -11,15 +11,16 @@ final class Describe {
     private Describe() {
     }
 
+    /** The model in one line; the prefixes come from the file's tensor names, so they are escaped. */
     static String model(LstmModel m) {
         LstmConfig c = m.lstm().config();
         StringBuilder b = new StringBuilder();
         b.append(m.cell() ? "LSTMCell(input_size=" + c.inputSize() + ", hidden_size=" + c.hiddenSize() + (c.bias() ? "" : ", bias=False") + ")"
                 : c.toString());
-        b.append(" at prefix '").append(m.prefix()).append('\'');
+        b.append(" at prefix '").append(Text.oneLine(m.prefix())).append('\'');
         if (m.head() != null) {
             b.append(" + Linear(in_features=").append(m.head().inFeatures()).append(", out_features=").append(m.head().outFeatures())
-                    .append(m.head().bias() == null ? ", bias=False" : "").append(") at prefix '").append(m.headPrefix()).append('\'');
+                    .append(m.head().bias() == null ? ", bias=False" : "").append(") at prefix '").append(Text.oneLine(m.headPrefix())).append('\'');
         }
         b.append(", computing in ").append(m.lstm().precision().dtype().torchName());
         return b.toString();

@@ -101,6 +101,13 @@ final class StreamCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), checkpointEvery < 0 ? "--checkpoint-every: give a positive number of lines"
                     : "--checkpoint-every needs --save-state FILE");
         }
+        if (saveState != null) {
+            Path dir = saveState.toAbsolutePath().getParent();
+            if (Files.isDirectory(saveState) || dir == null || !Files.isDirectory(dir)) {
+                throw new InputException("--save-state " + saveState + ": " + (Files.isDirectory(saveState) ? "is a directory; give a file name"
+                        : "no directory " + dir + " to save it in"));
+            }
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         LstmModel m = model.load();

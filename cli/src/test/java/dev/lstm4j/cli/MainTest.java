@@ -169,4 +169,22 @@ class MainTest {
             assertEquals(Arrays.asList(flat.strip().split("\\s+")), Arrays.asList(text.strip().split("\\s+")), name + " help:\n" + text);
         }
     }
+
+    /** Tensor names are text from the file: inspect and run show them escaped. */
+    @Test
+    void tensorNamesWithEscapesAreShownEscaped(@org.junit.jupiter.api.io.TempDir Path tmp) {
+        Path fixture = Path.of("..", "core", "src", "test", "resources", "fixtures", "basic_f32");
+        java.util.Map<String, dev.lstm4j.Tensor> renamed = new java.util.LinkedHashMap<>();
+        dev.lstm4j.internal.io.Safetensors.read(fixture.resolve("model.safetensors")).tensors()
+                .forEach((k, v) -> renamed.put("\u001b[2J\u001b[31m" + k, v));
+        Path w = tmp.resolve("evil.safetensors");
+        dev.lstm4j.internal.io.Safetensors.write(w, renamed, java.util.Map.of());
+        Cli r = Cli.run("inspect", "--weights", w.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertFalse(r.out().contains("\u001b"), r.out());
+        assertTrue(r.out().contains("\\x1b[2J\\x1b[31mlstm.weight_ih_l0") && r.out().contains("at prefix '\\x1b[2J\\x1b[31mlstm.'"), r.out());
+        r = Cli.run("run", "--weights", w.toString(), "--input", fixture.resolve("input.npy").toString(), "--out", tmp.resolve("out").toString());
+        assertEquals(0, r.code(), r.toString());
+        assertFalse(r.out().contains("\u001b"), r.out());
+    }
 }

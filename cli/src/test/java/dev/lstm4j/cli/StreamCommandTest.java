@@ -224,6 +224,11 @@ class StreamCommandTest {
             Cli r = stream("", "--weights", w, "--checkpoint-every", "10");
             assertEquals(2, r.code(), r.toString());
             assertTrue(r.err().startsWith("--checkpoint-every needs --save-state FILE"), r.err());
+            r = stream("1,1\n", "--weights", w, "--save-state", tmp.resolve("no-such-dir").resolve("s.bin").toString());
+            assertEquals(1, r.code(), r.toString());
+            assertEquals("lstm4j: error: --save-state " + tmp.resolve("no-such-dir").resolve("s.bin") + ": no directory "
+                    + tmp.resolve("no-such-dir").toAbsolutePath() + " to save it in", r.err().strip());
+            assertEquals("", r.out(), "refused before the first step");
             r = stream("", "--weights", w, "--on-error", "ignore");
             assertEquals(2, r.code(), r.toString());
             assertTrue(r.err().startsWith("--on-error: 'ignore' is neither skip nor stop"), r.err());
