@@ -58,7 +58,8 @@ class StructuredFuzzTest {
         Map<String, Integer> byFormat = new LinkedHashMap<>();
         Map<Expect, Integer> expectations = new java.util.EnumMap<>(Expect.class);
         try (FuzzGuard guard = new FuzzGuard(FuzzGuard.caseLimit())) {
-            for (int c = 0; c < cases && System.nanoTime() - start < budget.toNanos() && failures.size() < 5; c++) {
+            int maxFailures = Integer.getInteger("lstm4j.fuzz.maxFailures", 5);
+            for (int c = 0; c < cases && System.nanoTime() - start < budget.toNanos() && failures.size() < maxFailures; c++) {
                 StringBuilder what = new StringBuilder();
                 Case k = generate(r, what);
                 Path file = tmp.resolve("case" + (c % 4) + k.suffix());
@@ -165,9 +166,9 @@ class StructuredFuzzTest {
         int in = 1 + r.nextInt(4), h = 1 + r.nextInt(4), layers = 1 + r.nextInt(2);
         boolean bidir = r.nextBoolean(), bias = r.nextInt(4) > 0;
         int proj = h > 1 && r.nextInt(4) == 0 ? 1 + r.nextInt(h - 1) : 0; // PyTorch: proj_size < hidden_size
-        String prefix = new String[] {"lstm.", "", "rnn.", "encoder.lstm."}[r.nextInt(4)];
+        String prefix = new String[] {"lstm.", "", "rnn.", "encoder.lstm.", "\u001b[1mx.", "a\nb."}[r.nextInt(6)];
         DType dt = new DType[] {DType.F32, DType.F32, DType.F64, DType.F16, DType.BF16}[r.nextInt(5)];
-        what.append(String.format("lstm I=%d H=%d L=%d bidir=%b proj=%d bias=%b %s prefix '%s'", in, h, layers, bidir, proj, bias, dt, prefix));
+        what.append(String.format("lstm I=%d H=%d L=%d bidir=%b proj=%d bias=%b %s prefix '%s'", in, h, layers, bidir, proj, bias, dt, Names.safe(prefix)));
         List<T> t = new ArrayList<>();
         int out = proj > 0 ? proj : h;
         for (int l = 0; l < layers; l++) {
