@@ -42,6 +42,8 @@ final class FuzzGuard implements AutoCloseable {
     final Map<String, Integer> outcomes = new TreeMap<>();
     long slowestNanos;
     long lastNanos;
+    /** How the last case ended: "model", "read", or the exception's class (with "read, then " when ModelLoader threw). */
+    volatile String lastOutcome = "";
 
     FuzzGuard(Duration limit) {
         this.limit = limit;
@@ -71,6 +73,7 @@ final class FuzzGuard implements AutoCloseable {
 
     /** Runs the case; null when it behaved, else what went wrong. */
     String check(Path file, long fileSize, Reader reader) {
+        lastOutcome = "";
         Future<String> f = worker.submit(() -> {
             long a0 = allocated();
             String problem = runCase(file, reader);
@@ -130,6 +133,7 @@ final class FuzzGuard implements AutoCloseable {
     }
 
     private synchronized void count(String kind) {
+        lastOutcome = kind;
         outcomes.merge(kind, 1, Integer::sum);
     }
 

@@ -10,7 +10,7 @@ import java.time.Duration;
 /**
  * The structure-aware fuzzer for a time budget ({@code -Dlstm4j.fuzz.seconds}, 120 s by default) from a
  * fresh seed ({@code -Dlstm4j.fuzz.seed}); both are printed. Run by failsafe in {@code mvn verify}, or alone:
- * {@code mvn -pl core verify -Dit.test=StructuredFuzzIT -Dlstm4j.fuzz.seconds=600}.
+ * {@code mvn -pl core verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=StructuredFuzzIT -Dlstm4j.fuzz.seconds=600}.
  */
 class StructuredFuzzIT {
     @TempDir

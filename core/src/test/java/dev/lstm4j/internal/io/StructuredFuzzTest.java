@@ -56,14 +56,24 @@ class StructuredFuzzTest {
         long start = System.nanoTime();
         int ran = 0;
         Map<String, Integer> byFormat = new LinkedHashMap<>();
+        Map<Expect, Integer> expectations = new java.util.EnumMap<>(Expect.class);
         try (FuzzGuard guard = new FuzzGuard(FuzzGuard.caseLimit())) {
-            for (int c = 0; c < cases && System.nanoTime() - start < budget.toNanos() && failures.size() < 5; c++) {
+            int maxFailures = Integer.getInteger("lstm4j.fuzz.maxFailures", 5);
+            for (int c = 0; c < cases && System.nanoTime() - start < budget.toNanos() && failures.size() < maxFailures; c++) {
                 StringBuilder what = new StringBuilder();
                 Case k = generate(r, what);
                 Path file = tmp.resolve("case" + (c % 4) + k.suffix());
                 Files.write(file, k.bytes());
                 String problem = guard.check(file, k.bytes().length, WeightsFiles::read);
                 byFormat.merge(k.suffix(), 1, Integer::sum);
+                if (problem == null && k.expect() == Expect.REFUSE && !guard.lastOutcome.endsWith("FileFormatException")
+                        && !guard.lastOutcome.equals("RefusedGlobal")) {
+                    problem = "accepted a file the reference readers refuse or lstm4j must refuse (" + guard.lastOutcome + ")";
+                }
+                if (problem == null && k.expect() == Expect.LOAD && !guard.lastOutcome.equals("model")) {
+                    problem = "refused an honest file (" + guard.lastOutcome + ")";
+                }
+                expectations.merge(k.expect(), 1, Integer::sum);
                 ran++;
                 if (guard.lastNanos > 1_000_000_000L) {
                     System.out.printf("StructuredFuzzTest: slow case %d (%.1f s, %d bytes) [%s]%n", c, guard.lastNanos / 1e9,
@@ -73,15 +83,32 @@ class StructuredFuzzTest {
                     failures.add("case " + c + " (" + k.bytes().length + " bytes) [" + what + "]: " + problem);
                 }
             }
-            System.out.printf("StructuredFuzzTest: %d cases in %.1f s (%s), slowest %.0f ms, outcomes %s, %d problems%n", ran,
-                    (System.nanoTime() - start) / 1e9, byFormat, guard.slowestNanos / 1e6, guard.outcomes, failures.size());
+            System.out.printf("StructuredFuzzTest: %d cases in %.1f s (%s; expected %s), slowest %.0f ms, outcomes %s, %d problems%n",
+                    ran, (System.nanoTime() - start) / 1e9, byFormat, expectations, guard.slowestNanos / 1e6, guard.outcomes, failures.size());
         }
         assertTrue(failures.isEmpty(), "seed " + seed + ": " + failures.size() + " cases failed; first:\n" + String.join("\n", failures));
         assertTrue(ran >= Math.min(cases, 100), "seed " + seed + ": only " + ran + " cases ran in the time budget");
     }
 
-    /** A generated file: its bytes and the suffix of its format. */
-    record Case(byte[] bytes, String suffix) {
+    /**
+     * What a case must do. REFUSE: the generator put in something the reference readers refuse (safetensors
+     * gaps, trailing bytes, overlaps, a {@code __metadata__} tensor; a storage of two dtypes, which
+     * {@code torch.load} would misread) or that lstm4j must refuse (an .npy header with a key twice, a forged
+     * entry size, a key nested past 32 tuples, a shape past 2 GiB). LOAD: nothing was damaged, so the model
+     * must load. ANY: either, cleanly.
+     */
+    enum Expect {
+        REFUSE, LOAD, ANY
+    }
+
+    /** What the generator did to one file. */
+    static final class Plan {
+        boolean damaged;
+        boolean refuse;
+    }
+
+    /** A generated file: its bytes, the suffix of its format, and what reading it must do. */
+    record Case(byte[] bytes, String suffix, Expect expect) {
     }
 
     /** One tensor of the generated state dict. */
@@ -109,32 +136,39 @@ class StructuredFuzzTest {
             "\u009b2J", "\ud800", "__metadata__", "", "x".repeat(10_000), "\u001b]0;title\u0007"};
 
     static Case generate(SplittableRandom r, StringBuilder what) {
+        Plan plan = new Plan();
         List<T> sd = model(r, what);
-        damage(sd, r, what);
-        return switch (r.nextInt(3)) {
+        plan.damaged = damage(sd, r, what);
+        byte[] bytes;
+        String suffix;
+        switch (r.nextInt(3)) {
             case 0 -> {
                 what.append("; safetensors");
-                yield new Case(Safe.write(sd, r, what), ".safetensors");
+                bytes = Safe.write(sd, r, what, plan);
+                suffix = ".safetensors";
             }
             case 1 -> {
                 what.append("; pt");
-                yield new Case(Pt.write(sd, r, what), ".pt");
+                bytes = Pt.write(sd, r, what, plan);
+                suffix = ".pt";
             }
             default -> {
                 what.append("; npz");
-                yield new Case(NpzGen.write(sd, r, what), ".npz");
+                bytes = NpzGen.write(sd, r, what, plan);
+                suffix = ".npz";
             }
-        };
+        }
+        return new Case(bytes, suffix, plan.refuse ? Expect.REFUSE : plan.damaged ? Expect.ANY : Expect.LOAD);
     }
 
     /** A valid nn.LSTM state dict (and head), small. */
     static List<T> model(SplittableRandom r, StringBuilder what) {
         int in = 1 + r.nextInt(4), h = 1 + r.nextInt(4), layers = 1 + r.nextInt(2);
         boolean bidir = r.nextBoolean(), bias = r.nextInt(4) > 0;
-        int proj = r.nextInt(4) == 0 ? 1 + r.nextInt(h) : 0;
-        String prefix = new String[] {"lstm.", "", "rnn.", "encoder.lstm."}[r.nextInt(4)];
+        int proj = h > 1 && r.nextInt(4) == 0 ? 1 + r.nextInt(h - 1) : 0; // PyTorch: proj_size < hidden_size
+        String prefix = new String[] {"lstm.", "", "rnn.", "encoder.lstm.", "\u001b[1mx.", "a\nb."}[r.nextInt(6)];
         DType dt = new DType[] {DType.F32, DType.F32, DType.F64, DType.F16, DType.BF16}[r.nextInt(5)];
-        what.append(String.format("lstm I=%d H=%d L=%d bidir=%b proj=%d bias=%b %s prefix '%s'", in, h, layers, bidir, proj, bias, dt, prefix));
+        what.append(String.format("lstm I=%d H=%d L=%d bidir=%b proj=%d bias=%b %s prefix '%s'", in, h, layers, bidir, proj, bias, dt, Names.safe(prefix)));
         List<T> t = new ArrayList<>();
         int out = proj > 0 ? proj : h;
         for (int l = 0; l < layers; l++) {
@@ -159,8 +193,8 @@ class StructuredFuzzTest {
         return t;
     }
 
-    /** Zero to three of the damages the hostile files did. */
-    static void damage(List<T> sd, SplittableRandom r, StringBuilder what) {
+    /** Zero to three of the damages the hostile files did; true when there was one. */
+    static boolean damage(List<T> sd, SplittableRandom r, StringBuilder what) {
         int n = r.nextInt(4);
         for (int i = 0; i < n; i++) {
             T t = sd.get(r.nextInt(sd.size()));
@@ -209,6 +243,7 @@ class StructuredFuzzTest {
                 }
             }
         }
+        return n > 0;
     }
 
     /** The bytes of a tensor: random, so NaN and infinity turn up too. */
@@ -220,7 +255,7 @@ class StructuredFuzzTest {
 
     /** safetensors headers: honest, or with gaps, trailing bytes, overlaps, huge shapes, duplicate keys, a __metadata__ tensor. */
     static final class Safe {
-        static byte[] write(List<T> sd, SplittableRandom r, StringBuilder what) {
+        static byte[] write(List<T> sd, SplittableRandom r, StringBuilder what, Plan plan) {
             StringBuilder json = new StringBuilder("{");
             if (r.nextInt(3) == 0) {
                 json.append("\"__metadata__\":{\"format\":\"pt\"},");
@@ -235,6 +270,7 @@ class StructuredFuzzTest {
                 case 4 -> " with a __metadata__ tensor";
                 default -> "";
             });
+            plan.refuse |= layout <= 4 && layout != 2;
             int gapAt = r.nextInt(sd.size());
             for (int i = 0; i < sd.size(); i++) {
                 T t = sd.get(i);
@@ -250,10 +286,11 @@ class StructuredFuzzTest {
                 data.writeBytes(data(r, bytes));
                 long end = begin + bytes;
                 if (layout == 2 && i == gapAt && begin > 0) {
+                    plan.refuse |= bytes > 0; // shifted back one byte: an overlap, and a gap behind it (an empty tensor moves harmlessly)
                     begin--;
                     end--;
                 }
-                if (json.length() > 1) {
+                if (json.charAt(json.length() - 1) != '{' && json.charAt(json.length() - 1) != ',') {
                     json.append(',');
                 }
                 json.append('"').append(escape(layout == 4 && i == gapAt ? "__metadata__" : t.name)).append("\":{\"dtype\":\"")
@@ -292,7 +329,7 @@ class StructuredFuzzTest {
                 DType.BF16, "BFloat16Storage", DType.I64, "LongStorage", DType.I32, "IntStorage", DType.U8, "ByteStorage",
                 DType.BOOL, "BoolStorage");
 
-        static byte[] write(List<T> sd, SplittableRandom r, StringBuilder what) {
+        static byte[] write(List<T> sd, SplittableRandom r, StringBuilder what, Plan plan) {
             PickleWriter w = new PickleWriter().proto(2);
             int wrap = r.nextInt(4);
             if (wrap > 0) {
@@ -301,6 +338,7 @@ class StructuredFuzzTest {
                 if (wrap == 2) {
                     int depth = new int[] {8, 20, 31, 33, 200}[r.nextInt(5)];
                     what.append(" with a shared tuple chain key of depth ").append(depth);
+                    plan.refuse |= depth > RestrictedUnpickler.MAX_KEY_DEPTH;
                     w.str("junk").op('}').str("leaf");
                     for (int i = 0; i < depth; i++) {
                         w.op('2', 0x86);
@@ -341,6 +379,7 @@ class StructuredFuzzTest {
                 DType dtype = STORAGE.containsKey(t.dtype) ? t.dtype : DType.F32;
                 if (i == twoDtypes && i > 0) {
                     what.append("; storage 0 named again as ").append(dtype == DType.F64 ? "F32" : "F64");
+                    plan.refuse = true;
                     key = "0";
                     dtype = dtype == DType.F64 ? DType.F32 : DType.F64;
                     numel = storages.get("0").length / dtype.bytes();
@@ -349,6 +388,7 @@ class StructuredFuzzTest {
                 } else if (i == strideZero) {
                     long big = new long[] {1 << 10, 1 << 22, 1L << 30, 1L << 31}[r.nextInt(4)];
                     what.append("; a stride-0 view of ").append(big).append(" elements");
+                    plan.damaged = true;
                     size = new long[] {big};
                     stride = new long[] {0};
                 } else {
@@ -368,7 +408,7 @@ class StructuredFuzzTest {
 
     /** .npz archives of .npy entries: stored or deflated, forged sizes, duplicate or extra header keys. */
     static final class NpzGen {
-        static byte[] write(List<T> sd, SplittableRandom r, StringBuilder what) {
+        static byte[] write(List<T> sd, SplittableRandom r, StringBuilder what, Plan plan) {
             ZipBuilder z = new ZipBuilder();
             boolean deflate = r.nextBoolean();
             int forged = r.nextInt(6) == 0 ? r.nextInt(sd.size()) : -1;
@@ -378,6 +418,9 @@ class StructuredFuzzTest {
                 T t = sd.get(i);
                 if (!names.add(t.name)) {
                     continue; // the zip writer would write two entries of one name; Zip refuses those, tested elsewhere
+                }
+                if (t.dtype == DType.BF16) {
+                    plan.damaged = true; // NumPy has no bfloat16: refused, as documented
                 }
                 String descr = switch (t.dtype) {
                     case F32 -> "<f4";
@@ -398,6 +441,7 @@ class StructuredFuzzTest {
                         + (i == header ? "'shape': (" + (t.numel() + 1) + ",), " : "") + "}";
                 if (i == header) {
                     what.append("; an npy header with 'shape' twice");
+                    plan.refuse = true;
                 }
                 String head = dict + " ".repeat(Math.max(0, 118 - dict.length())) + "\n";
                 byte[] hb = head.getBytes(StandardCharsets.ISO_8859_1);
@@ -408,6 +452,7 @@ class StructuredFuzzTest {
                 if (i == forged) {
                     long size = new long[] {1L << 31, 1L << 40, b.capacity() + 1L, 0}[r.nextInt(4)];
                     what.append("; an entry declaring ").append(size).append(" bytes");
+                    plan.refuse = true;
                     e.declaredSize = size;
                 }
             }

@@ -230,4 +230,22 @@ class TorchFilesTest {
         String m = fails(b.build());
         assertTrue(m.contains("arch\\x1b[2Jive/data/0") && dev.lstm4j.internal.Names.isPrintable(m), m);
     }
+
+    /**
+     * The two .pt files that hung the readers: a 312-byte-class file whose dict key is a chain of tuples each
+     * holding the next twice (63 s before), and 100,000 tuple keys of one Java hash code (287 s before).
+     */
+    @Test
+    void ptFilesWithCostlyKeysAreRefusedFast() {
+        for (int depth : new int[] {31, 40, 120}) {
+            byte[] pt = PickleWriter.ptFile(HostilePickles.sharedTupleChainKey(depth), Map.of());
+            String m = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                    java.time.Duration.ofSeconds(5), () -> fails(pt), "depth " + depth);
+            assertTrue(depth > 32 ? m.contains("nested deeper than 32") : m.contains("no state dict"), depth + ": " + m);
+        }
+        byte[] pt = PickleWriter.ptFile(HostilePickles.collidingKeys(100_000, "tuple"), Map.of());
+        System.out.println("ptFilesWithCostlyKeysAreRefusedFast: " + pt.length + " bytes of colliding tuple keys");
+        String m = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> fails(pt));
+        assertTrue(m.contains("no state dict"), m);
+    }
 }
