@@ -431,6 +431,7 @@ final class RestrictedUnpickler {
 
     // ---- the machine ----
 
+    /** Runs opcodes until STOP and returns what it pops. */
     private Object run() {
         while (true) {
             opPos = pos;
@@ -438,148 +439,212 @@ final class RestrictedUnpickler {
                 throw fail("the pickle ends without its STOP opcode; the file is truncated or corrupt");
             }
             int op = u8();
-            switch (op) {
-                case PROTO -> {
-                    int v = u8();
-                    if (v > 5) {
-                        throw fail("pickle protocol " + v + " is not supported (0 to 5 are)");
-                    }
-                }
-                case FRAME -> need(i64());
-                case STOP -> {
-                    return pop();
-                }
-                case MARK -> mark();
-                case POP -> {
-                    if (stack.size() > floor()) {
-                        pop();
-                    } else {
-                        popMark();
-                    }
-                }
-                case POP_MARK -> popMark();
-                case DUP -> push(peek());
-                case NONE -> push(null);
-                case NEWTRUE -> push(Boolean.TRUE);
-                case NEWFALSE -> push(Boolean.FALSE);
-                case BININT -> push((long) i32());
-                case BININT1 -> push((long) u8());
-                case BININT2 -> push((long) u16());
-                case LONG1 -> pushNew(integer(bytes(u8())));
-                case LONG4 -> {
-                    long n = i32();
-                    if (n < 0 || n > MAX_INT_BYTES) {
-                        throw fail("integer of " + n + " bytes; at most " + MAX_INT_BYTES + " are accepted");
-                    }
-                    pushNew(integer(bytes(n)));
-                }
-                case INT -> {
-                    String s = line().strip();
-                    pushNew(s.equals("01") ? Boolean.TRUE : s.equals("00") ? Boolean.FALSE : textInteger(s));
-                }
-                case LONG -> {
-                    String s = line().strip();
-                    pushNew(textInteger(s.endsWith("L") ? s.substring(0, s.length() - 1) : s));
-                }
-                case FLOAT -> pushNew(textFloat(line().strip()));
-                case BINFLOAT -> {
-                    long bits = Long.reverseBytes(i64()); // big-endian on the wire
-                    pushNew(Double.longBitsToDouble(bits));
-                }
-                case BINUNICODE -> pushNew(utf8(u32()));
-                case SHORT_BINUNICODE -> pushNew(utf8(u8()));
-                case BINUNICODE8 -> pushNew(utf8(i64()));
-                case UNICODE -> pushNew(rawUnicodeEscape(line()));
-                case BINSTRING -> pushNew(new String(bytes(i32()), StandardCharsets.ISO_8859_1));
-                case SHORT_BINSTRING -> pushNew(new String(bytes(u8()), StandardCharsets.ISO_8859_1));
-                case STRING -> pushNew(pythonStringLiteral(line().strip()));
-                case BINBYTES -> pushNew(bytes(u32()));
-                case SHORT_BINBYTES -> pushNew(bytes(u8()));
-                case BINBYTES8, BYTEARRAY8 -> pushNew(bytes(i64()));
-                case EMPTY_TUPLE -> push(Tuple.EMPTY);
-                case TUPLE -> pushNew(new Tuple(Collections.unmodifiableList(popMark())));
-                case TUPLE1 -> pushNew(Tuple.of(pop()));
-                case TUPLE2 -> {
-                    Object y = pop();
-                    Object x = pop();
-                    pushNew(Tuple.of(x, y));
-                }
-                case TUPLE3 -> {
-                    Object z = pop();
-                    Object y = pop();
-                    Object x = pop();
-                    pushNew(Tuple.of(x, y, z));
-                }
-                case EMPTY_LIST -> pushNew(new ArrayList<>());
-                case LIST -> pushNew(new ArrayList<>(popMark()));
-                case APPEND -> {
-                    Object v = pop();
-                    list(peek(), "APPEND").add(v);
-                }
-                case APPENDS -> {
-                    List<Object> items = popMark();
-                    list(peek(), "APPENDS").addAll(items);
-                }
-                case EMPTY_DICT -> pushNew(new Dict(false));
-                case DICT -> {
-                    List<Object> items = popMark();
-                    Dict d = new Dict(false);
-                    putAll(d, items);
-                    pushNew(d);
-                }
-                case SETITEM -> {
-                    Object v = pop();
-                    Object k = pop();
-                    put(dict(peek(), "SETITEM"), k, v);
-                }
-                case SETITEMS -> {
-                    List<Object> items = popMark();
-                    putAll(dict(peek(), "SETITEMS"), items);
-                }
-                case GET -> memoGet(textIndex(line()));
-                case BINGET -> memoGet(u8());
-                case LONG_BINGET -> memoGet(u32());
-                case PUT -> memoPut(textIndex(line()));
-                case BINPUT -> memoPut(u8());
-                case LONG_BINPUT -> memoPut(u32());
-                case MEMOIZE -> memoPut(memo.size());
-                case GLOBAL -> {
-                    String module = line();
-                    String name = line();
-                    push(global(module, name));
-                }
-                case STACK_GLOBAL -> {
-                    Object name = pop();
-                    Object module = pop();
-                    if (!(module instanceof String m) || !(name instanceof String n)) {
-                        throw fail("STACK_GLOBAL needs two strings, found " + describe(module) + " and " + describe(name));
-                    }
-                    push(global(m, n));
-                }
-                case REDUCE -> {
-                    Object args = pop();
-                    Object f = pop();
-                    if (!(args instanceof Tuple t)) {
-                        throw fail("REDUCE arguments must be a tuple, found " + describe(args));
-                    }
-                    pushNew(call(f, t));
-                }
-                case BUILD -> {
-                    pop(); // an OrderedDict's attributes (state_dict()._metadata): not needed, ignored
-                    Object target = peek();
-                    if (!(target instanceof Dict)) {
-                        throw fail("BUILD would set the state of " + describe(target) + "; only an OrderedDict's attributes may be set");
-                    }
-                }
-                case BINPERSID -> pushNew(persistent(pop()));
-                case PERSID -> throw fail("text persistent ids (PERSID) are not used by torch.save; refusing");
-                case NEWOBJ, NEWOBJ_EX, OBJ, INST -> throw fail("opcode " + opName(op) + " would instantiate a class; lstm4j never "
-                        + "instantiates classes from a pickle (is this a whole pickled model rather than a state dict?)");
-                case EXT1, EXT2, EXT4 -> throw fail("the copyreg extension registry (" + opName(op) + ") is not supported");
-                case EMPTY_SET, ADDITEMS, FROZENSET -> throw fail("Python sets are not supported in a state dict or checkpoint");
-                case NEXT_BUFFER, READONLY_BUFFER -> throw fail("out-of-band pickle buffers are not supported");
-                default -> throw fail(String.format("unknown pickle opcode 0x%02x; the file is corrupt or not a pickle", op));
+            if (op == STOP) {
+                return pop();
             }
+            if (!(framing(op) || scalar(op) || text(op) || container(op) || memo(op) || object(op))) {
+                refuse(op);
+            }
+        }
+    }
+
+    /** PROTO, FRAME, MARK, POP, POP_MARK, DUP. */
+    private boolean framing(int op) {
+        switch (op) {
+            case PROTO -> {
+                int v = u8();
+                if (v > 5) {
+                    throw fail("pickle protocol " + v + " is not supported (0 to 5 are)");
+                }
+            }
+            case FRAME -> need(i64());
+            case MARK -> mark();
+            case POP -> {
+                if (stack.size() > floor()) {
+                    pop();
+                } else {
+                    popMark();
+                }
+            }
+            case POP_MARK -> popMark();
+            case DUP -> push(peek());
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** None, booleans, integers and floats, binary and text forms. */
+    private boolean scalar(int op) {
+        switch (op) {
+            case NONE -> push(null);
+            case NEWTRUE -> push(Boolean.TRUE);
+            case NEWFALSE -> push(Boolean.FALSE);
+            case BININT -> push((long) i32());
+            case BININT1 -> push((long) u8());
+            case BININT2 -> push((long) u16());
+            case LONG1 -> pushNew(integer(bytes(u8())));
+            case LONG4 -> {
+                long n = i32();
+                if (n < 0 || n > MAX_INT_BYTES) {
+                    throw fail("integer of " + n + " bytes; at most " + MAX_INT_BYTES + " are accepted");
+                }
+                pushNew(integer(bytes(n)));
+            }
+            case INT -> {
+                String s = line().strip();
+                pushNew(s.equals("01") ? Boolean.TRUE : s.equals("00") ? Boolean.FALSE : textInteger(s));
+            }
+            case LONG -> {
+                String s = line().strip();
+                pushNew(textInteger(s.endsWith("L") ? s.substring(0, s.length() - 1) : s));
+            }
+            case FLOAT -> pushNew(textFloat(line().strip()));
+            case BINFLOAT -> pushNew(Double.longBitsToDouble(Long.reverseBytes(i64())));  // big-endian on the wire
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Strings and bytes. */
+    private boolean text(int op) {
+        switch (op) {
+            case BINUNICODE -> pushNew(utf8(u32()));
+            case SHORT_BINUNICODE -> pushNew(utf8(u8()));
+            case BINUNICODE8 -> pushNew(utf8(i64()));
+            case UNICODE -> pushNew(rawUnicodeEscape(line()));
+            case BINSTRING -> pushNew(new String(bytes(i32()), StandardCharsets.ISO_8859_1));
+            case SHORT_BINSTRING -> pushNew(new String(bytes(u8()), StandardCharsets.ISO_8859_1));
+            case STRING -> pushNew(pythonStringLiteral(line().strip()));
+            case BINBYTES -> pushNew(bytes(u32()));
+            case SHORT_BINBYTES -> pushNew(bytes(u8()));
+            case BINBYTES8, BYTEARRAY8 -> pushNew(bytes(i64()));
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Tuples, lists and dicts, and adding to them. */
+    private boolean container(int op) {
+        switch (op) {
+            case EMPTY_TUPLE -> push(Tuple.EMPTY);
+            case TUPLE -> pushNew(new Tuple(Collections.unmodifiableList(popMark())));
+            case TUPLE1 -> pushNew(Tuple.of(pop()));
+            case TUPLE2 -> {
+                Object y = pop();
+                Object x = pop();
+                pushNew(Tuple.of(x, y));
+            }
+            case TUPLE3 -> {
+                Object z = pop();
+                Object y = pop();
+                Object x = pop();
+                pushNew(Tuple.of(x, y, z));
+            }
+            case EMPTY_LIST -> pushNew(new ArrayList<>());
+            case LIST -> pushNew(new ArrayList<>(popMark()));
+            case APPEND -> {
+                Object v = pop();
+                list(peek(), "APPEND").add(v);
+            }
+            case APPENDS -> {
+                List<Object> items = popMark();
+                list(peek(), "APPENDS").addAll(items);
+            }
+            case EMPTY_DICT -> pushNew(new Dict(false));
+            case DICT -> {
+                List<Object> items = popMark();
+                Dict d = new Dict(false);
+                putAll(d, items);
+                pushNew(d);
+            }
+            case SETITEM -> {
+                Object v = pop();
+                Object k = pop();
+                put(dict(peek(), "SETITEM"), k, v);
+            }
+            case SETITEMS -> {
+                List<Object> items = popMark();
+                putAll(dict(peek(), "SETITEMS"), items);
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The memo: GET and PUT in their text, 1-byte and 4-byte forms, and MEMOIZE. */
+    private boolean memo(int op) {
+        switch (op) {
+            case GET -> memoGet(textIndex(line()));
+            case BINGET -> memoGet(u8());
+            case LONG_BINGET -> memoGet(u32());
+            case PUT -> memoPut(textIndex(line()));
+            case BINPUT -> memoPut(u8());
+            case LONG_BINPUT -> memoPut(u32());
+            case MEMOIZE -> memoPut(memo.size());
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Globals (checked against the allowed list), REDUCE on them, an OrderedDict's BUILD, torch's persistent ids. */
+    private boolean object(int op) {
+        switch (op) {
+            case GLOBAL -> {
+                String module = line();
+                String name = line();
+                push(global(module, name));
+            }
+            case STACK_GLOBAL -> {
+                Object name = pop();
+                Object module = pop();
+                if (!(module instanceof String m) || !(name instanceof String n)) {
+                    throw fail("STACK_GLOBAL needs two strings, found " + describe(module) + " and " + describe(name));
+                }
+                push(global(m, n));
+            }
+            case REDUCE -> {
+                Object args = pop();
+                Object f = pop();
+                if (!(args instanceof Tuple t)) {
+                    throw fail("REDUCE arguments must be a tuple, found " + describe(args));
+                }
+                pushNew(call(f, t));
+            }
+            case BUILD -> {
+                pop(); // an OrderedDict's attributes (state_dict()._metadata): not needed, ignored
+                Object target = peek();
+                if (!(target instanceof Dict)) {
+                    throw fail("BUILD would set the state of " + describe(target) + "; only an OrderedDict's attributes may be set");
+                }
+            }
+            case BINPERSID -> pushNew(persistent(pop()));
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Every opcode a state dict never needs: refused with what it would have done. */
+    private void refuse(int op) {
+        switch (op) {
+            case PERSID -> throw fail("text persistent ids (PERSID) are not used by torch.save; refusing");
+            case NEWOBJ, NEWOBJ_EX, OBJ, INST -> throw fail("opcode " + opName(op) + " would instantiate a class; lstm4j never "
+                    + "instantiates classes from a pickle (is this a whole pickled model rather than a state dict?)");
+            case EXT1, EXT2, EXT4 -> throw fail("the copyreg extension registry (" + opName(op) + ") is not supported");
+            case EMPTY_SET, ADDITEMS, FROZENSET -> throw fail("Python sets are not supported in a state dict or checkpoint");
+            case NEXT_BUFFER, READONLY_BUFFER -> throw fail("out-of-band pickle buffers are not supported");
+            default -> throw fail(String.format("unknown pickle opcode 0x%02x; the file is corrupt or not a pickle", op));
         }
     }
 

@@ -110,6 +110,18 @@ final class Zip {
     /** As {@link #open(FileChannel, Path)}; every entry read is charged to {@code budget} at its inflated size. */
     static Zip open(FileChannel ch, Path file, Budget budget) {
         long size = Bytes.size(ch, file);
+        Directory dir = directory(ch, file, size);
+        List<Entry> entries = entries(ch, file, dir);
+        checkOverlaps(entries, file);
+        checkInflated(entries, size, file);
+        return new Zip(ch, file, entries, budget);
+    }
+
+    /** Where the central directory is and how many entries it holds, from the end record (zip64's where present). */
+    private record Directory(long count, long size, long offset) {
+    }
+
+    private static Directory directory(FileChannel ch, Path file, long size) {
         if (size < 22) {
             throw bad(file, "not a zip archive: " + size + " bytes, shorter than the 22-byte end record");
         }
@@ -137,37 +149,22 @@ final class Zip {
         long cdEnd = endPos;
         ByteBuffer loc = endPos >= 20 ? Bytes.read(ch, file, endPos - 20, 20) : null;
         if (loc != null && loc.getInt(0) == LOCATOR64) {
-            long end64 = loc.getLong(8);
-            if (loc.getInt(4) != 0 || loc.getInt(16) > 1) {
-                throw bad(file, "multi-disk zip archives are not supported");
-            }
-            if (end64 < 0 || end64 > endPos - 20 - 56) {
-                throw bad(file, "zip64 end record offset " + Long.toUnsignedString(end64) + " is outside the file");
-            }
+            long end64 = zip64End(ch, file, loc, endPos);
             ByteBuffer e64 = Bytes.read(ch, file, end64, 56);
-            if (e64.getInt(0) != END64) {
-                throw bad(file, "zip64 locator points at offset " + end64 + ", which holds no zip64 end record");
-            }
-            long disk64 = e64.getInt(16) & 0xffffffffL;
-            long cdDisk64 = e64.getInt(20) & 0xffffffffL;
-            long diskEntries64 = e64.getLong(24);
-            long count64 = e64.getLong(32);
-            long cdSize64 = e64.getLong(40);
-            long cdOffset64 = e64.getLong(48);
-            // where the 32-bit record is not saturated it must agree with the zip64 record
-            if (disk64 != 0 || cdDisk64 != 0 || diskEntries64 != count64
-                    || count != 0xffff && count != count64
-                    || cdSize != 0xffffffffL && cdSize != cdSize64
-                    || cdOffset != 0xffffffffL && cdOffset != cdOffset64) {
-                throw bad(file, "zip64 end record (" + count64 + " entries, directory of " + cdSize64 + " bytes at " + cdOffset64
-                        + ") disagrees with the end record (" + count + " entries, " + cdSize + " bytes at " + cdOffset + ")");
+            if (e64.getInt(16) != 0 || e64.getInt(20) != 0 || e64.getLong(24) != e64.getLong(32)
+                    || count != 0xffff && count != e64.getLong(32)
+                    || cdSize != 0xffffffffL && cdSize != e64.getLong(40)
+                    || cdOffset != 0xffffffffL && cdOffset != e64.getLong(48)) {
+                // where the 32-bit record is not saturated it must agree with the zip64 record
+                throw bad(file, "zip64 end record (" + e64.getLong(32) + " entries, directory of " + e64.getLong(40) + " bytes at "
+                        + e64.getLong(48) + ") disagrees with the end record (" + count + " entries, " + cdSize + " bytes at " + cdOffset + ")");
             }
             disk = 0;
             cdDisk = 0;
-            diskEntries = diskEntries64;
-            count = count64;
-            cdSize = cdSize64;
-            cdOffset = cdOffset64;
+            diskEntries = e64.getLong(24);
+            count = e64.getLong(32);
+            cdSize = e64.getLong(40);
+            cdOffset = e64.getLong(48);
             cdEnd = end64;
         }
         if (disk != 0 || cdDisk != 0 || diskEntries != count) {
@@ -184,22 +181,46 @@ final class Zip {
             throw bad(file, "zip declares " + Long.toUnsignedString(count) + " entries, which do not fit its " + cdSize
                     + "-byte central directory (at most " + MAX_ENTRIES + " entries are accepted)");
         }
-        ByteBuffer cd = Bytes.read(ch, file, cdOffset, (int) cdSize);
-        List<Entry> entries = new ArrayList<>((int) count);
+        return new Directory(count, cdSize, cdOffset);
+    }
+
+    /** The offset of the zip64 end record a locator points at, checked to lie before the locator. */
+    private static long zip64End(FileChannel ch, Path file, ByteBuffer loc, long endPos) {
+        long end64 = loc.getLong(8);
+        if (loc.getInt(4) != 0 || loc.getInt(16) > 1) {
+            throw bad(file, "multi-disk zip archives are not supported");
+        }
+        if (end64 < 0 || end64 > endPos - 20 - 56) {
+            throw bad(file, "zip64 end record offset " + Long.toUnsignedString(end64) + " is outside the file");
+        }
+        if (Bytes.read(ch, file, end64, 4).getInt(0) != END64) {
+            throw bad(file, "zip64 locator points at offset " + end64 + ", which holds no zip64 end record");
+        }
+        return end64;
+    }
+
+    /** Every central directory entry, checked, with no two of one name and no bytes after the last. */
+    private static List<Entry> entries(FileChannel ch, Path file, Directory dir) {
+        ByteBuffer cd = Bytes.read(ch, file, dir.offset(), (int) dir.size());
+        List<Entry> entries = new ArrayList<>((int) dir.count());
         Map<String, Entry> seen = new LinkedHashMap<>();
         int p = 0;
-        for (int i = 0; i < count; i++) {
-            Entry e = centralEntry(ch, file, cd, p, i, cdOffset);
+        for (int i = 0; i < dir.count(); i++) {
+            Entry e = centralEntry(ch, file, cd, p, i, dir.offset());
             p = nextCentral(cd, p);
             if (seen.put(e.name(), e) != null) {
                 throw bad(file, "zip holds two entries named '" + Names.safe(e.name()) + "'; refusing an ambiguous archive");
             }
             entries.add(e);
         }
-        if (p != cdSize) {
-            throw bad(file, "central directory has " + (cdSize - p) + " bytes after its " + count + " entries");
+        if (p != dir.size()) {
+            throw bad(file, "central directory has " + (dir.size() - p) + " bytes after its " + dir.count() + " entries");
         }
-        checkOverlaps(entries, file);
+        return entries;
+    }
+
+    /** Refuses archives whose compressed entries declare more than max(64 MiB, 64 × the file size) in all. */
+    private static void checkInflated(List<Entry> entries, long size, Path file) {
         long inflated = 0;
         for (Entry e : entries) {
             inflated += e.method() == DEFLATED ? e.size() : 0; // each ≤ 1032 × the file size: no overflow for real files
@@ -210,11 +231,33 @@ final class Zip {
                     + inflateBudget + " accepted (max(64 MiB, 64 × file size)); refusing (zip bomb?). A genuine archive can be saved"
                     + " uncompressed (np.savez rather than np.savez_compressed)");
         }
-        return new Zip(ch, file, entries, budget);
     }
 
     private static int nextCentral(ByteBuffer cd, int p) {
         return p + 46 + (cd.getShort(p + 28) & 0xffff) + (cd.getShort(p + 30) & 0xffff) + (cd.getShort(p + 32) & 0xffff);
+    }
+
+    /**
+     * The data of the zip64 extra field (id 0x0001) among the extra fields at {@code q..q+extraLen}, positioned at its
+     * first value and holding at least {@code need} bytes.
+     */
+    private static ByteBuffer zip64Extra(Path file, ByteBuffer cd, int q, int extraLen, String where, int need) {
+        int end = q + extraLen;
+        while (q + 4 <= end) {
+            int id = cd.getShort(q) & 0xffff;
+            int len = cd.getShort(q + 2) & 0xffff;
+            if (q + 4 + len > end) {
+                break;
+            }
+            if (id == 0x0001) {
+                if (len < need) {
+                    throw bad(file, where + ": zip64 extra field of " + len + " bytes is too short for the " + need + " it must hold");
+                }
+                return cd.duplicate().order(cd.order()).position(q + 4);
+            }
+            q += 4 + len;
+        }
+        throw bad(file, where + ": sizes are saturated (0xFFFFFFFF) but there is no zip64 extra field");
     }
 
     private static Entry centralEntry(FileChannel ch, Path file, ByteBuffer cd, int p, int index, long cdOffset) {
@@ -242,44 +285,11 @@ final class Zip {
         // zip64 extra field: 8-byte values for exactly the fields saturated above, in this order
         boolean needU = usize == 0xffffffffL, needC = csize == 0xffffffffL, needO = offset == 0xffffffffL, needD = diskStart == 0xffff;
         if (needU || needC || needO || needD) {
-            int q = p + 46 + nameLen;
-            int end = q + extraLen;
-            boolean found = false;
-            while (q + 4 <= end) {
-                int id = cd.getShort(q) & 0xffff;
-                int len = cd.getShort(q + 2) & 0xffff;
-                if (q + 4 + len > end) {
-                    break;
-                }
-                if (id == 0x0001) {
-                    int r = q + 4;
-                    int need = (needU ? 8 : 0) + (needC ? 8 : 0) + (needO ? 8 : 0) + (needD ? 4 : 0);
-                    if (len < need) {
-                        throw bad(file, where + ": zip64 extra field of " + len + " bytes is too short for the " + need + " it must hold");
-                    }
-                    if (needU) {
-                        usize = cd.getLong(r);
-                        r += 8;
-                    }
-                    if (needC) {
-                        csize = cd.getLong(r);
-                        r += 8;
-                    }
-                    if (needO) {
-                        offset = cd.getLong(r);
-                        r += 8;
-                    }
-                    if (needD) {
-                        diskStart = cd.getInt(r);
-                    }
-                    found = true;
-                    break;
-                }
-                q += 4 + len;
-            }
-            if (!found) {
-                throw bad(file, where + ": sizes are saturated (0xFFFFFFFF) but there is no zip64 extra field");
-            }
+            ByteBuffer r = zip64Extra(file, cd, p + 46 + nameLen, extraLen, where, (needU ? 8 : 0) + (needC ? 8 : 0) + (needO ? 8 : 0) + (needD ? 4 : 0));
+            usize = needU ? r.getLong() : usize;
+            csize = needC ? r.getLong() : csize;
+            offset = needO ? r.getLong() : offset;
+            diskStart = needD ? r.getInt() : diskStart;
         }
         if (diskStart != 0) {
             throw bad(file, "multi-disk zip archives are not supported (" + where + " starts on disk " + diskStart + ")");
