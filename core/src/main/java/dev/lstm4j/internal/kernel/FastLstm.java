@@ -1,6 +1,7 @@
 package dev.lstm4j.internal.kernel;
 
 import dev.lstm4j.CellWeights;
+import dev.lstm4j.DType;
 import dev.lstm4j.InputException;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.internal.LstmChecks;
@@ -57,6 +58,11 @@ public final class FastLstm implements LstmEngine {
     /** Hidden units per gate chunk (see {@link #interleave}); a chunk's four gates fill two kernel panels. */
     private final int unit, chunks;
     private final long blockFloats;
+    /** Workspaces of the Tensor API, per thread (see {@link #cachedWorkspace}). */
+    private final ThreadLocal<Workspace[]> workspaces = ThreadLocal.withInitial(() -> new Workspace[CACHED_WORKSPACES]);
+    private static final int CACHED_WORKSPACES = 2;
+    /** 64 MB: larger passes allocate their workspace per call, which costs them little. */
+    private static final long CACHED_MAX_FLOATS = 1L << 24;
 
     /** The packed weights of one layer and direction. */
     private static final class Cell {
@@ -252,13 +258,39 @@ public final class FastLstm implements LstmEngine {
     @Override
     public LstmOutput forwardPacked(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
         int batch = x.size(0), steps = x.size(1), ld = layers * d;
-        Workspace ws = workspace(batch, steps);
+        Workspace ws = cachedWorkspace(batch, steps);
+        float[] in = ws.input();
+        x.copyFloats(0, in, 0, in.length);
         float[] out = new float[batch * steps * d * hh];
         float[] hN = new float[ld * batch * hh];
         float[] cN = new float[ld * batch * hs];
-        forward(ws, x.toFloatArray(), lengths, h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), out, hN, cN);
-        return new LstmOutput(Tensor.of(new int[] {batch, steps, d * hh}, out), Tensor.of(new int[] {ld, batch, hh}, hN),
-                Tensor.of(new int[] {ld, batch, hs}, cN));
+        forward(ws, in, lengths, h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), out, hN, cN);
+        // the arrays are new and go nowhere else: wrapped, not copied
+        return new LstmOutput(Tensor.wrap(DType.F32, new int[] {batch, steps, d * hh}, out), Tensor.wrap(DType.F32, new int[] {ld, batch, hh}, hN),
+                Tensor.wrap(DType.F32, new int[] {ld, batch, hs}, cN));
+    }
+
+    /**
+     * A workspace for the calling thread: each thread keeps its last {@link #CACHED_WORKSPACES} workspaces of this
+     * engine (of at most {@link #CACHED_MAX_FLOATS} floats each), so repeated calls with the same shape allocate only
+     * their results. A thread's workspaces go when the thread or the engine does.
+     */
+    private Workspace cachedWorkspace(int batch, int steps) {
+        Workspace[] cache = workspaces.get();
+        for (int i = 0; i < cache.length; i++) {
+            Workspace ws = cache[i];
+            if (ws != null && ws.batch == batch && ws.steps == steps) {
+                System.arraycopy(cache, 0, cache, 1, i);
+                cache[0] = ws;
+                return ws;
+            }
+        }
+        Workspace ws = new Workspace(batch, steps);
+        if (ws.floats() <= CACHED_MAX_FLOATS) {
+            System.arraycopy(cache, 0, cache, 1, cache.length - 1);
+            cache[0] = ws;
+        }
+        return ws;
     }
 
     // ---- the array API: no allocation once a workspace exists ----
@@ -304,6 +336,30 @@ public final class FastLstm implements LstmEngine {
             h = new float[d][batch * hh];
             hid = pPad > 0 ? new float[d][batch * hs] : null;
             pr = pPad > 0 ? new float[d][batch * pPad] : null;
+        }
+
+        private float[] input;  // (B, T, I): the Tensor API's copy of the input
+
+        float[] input() {
+            if (input == null) {
+                input = new float[batch * steps * config.inputSize()];
+            }
+            return input;
+        }
+
+        /** Floats held, for the cache's bound. */
+        long floats() {
+            long n = (long) batch * steps * config.inputSize() * (xT != null ? 2 : 1);
+            n += y == null ? 0 : y.length;
+            n += y2 == null ? 0 : y2.length;
+            for (float[][] a : new float[][][] {gx, c, h, hid, pr}) {
+                if (a != null) {
+                    for (float[] b : a) {
+                        n += b.length;
+                    }
+                }
+            }
+            return n;
         }
 
         public int batch() {
