@@ -56,6 +56,9 @@ public final class Contention {
             }
             List<CellWeights> cells = randomCells(c.config, new SplittableRandom(42));
             Runnable one = call(c, cells, 1), two = call(c, cells, 2);
+            // warm up until both are compiled: at least 3 s each (the vector kernels run interpreted until C2 is done)
+            time(one, 3_000_000_000L);
+            time(two, 3_000_000_000L);
             long[] t1 = new long[5], t2 = new long[5];
             for (int round = -1; round < 5; round++) {
                 long a = time(one, roundNanos), b = time(two, roundNanos);

@@ -7,7 +7,8 @@ import java.util.Locale;
  * Chooses the kernels once, at first use, like Lucene's {@code VectorizationProvider}: the Vector API
  * implementation when {@code jdk.incubator.vector} is readable, else the scalar one with one warning naming
  * the flag. {@code -Dlstm4j.kernels=scalar|vector} forces the choice. The vector class is loaded by name,
- * so a JVM without the module never loads a class that mentions it.
+ * so a JVM without the module never loads a class that mentions it. By default the vector kernels start on the
+ * scalar ones until they are compiled ({@link WarmingKernels}); {@code -Dlstm4j.kernels=vector} uses them from the start.
  */
 public final class Kernels {
     /** System property that forces the choice: {@code scalar} or {@code vector}. */
@@ -91,8 +92,11 @@ public final class Kernels {
 
     private static LstmKernels select() {
         Decision decision;
+        boolean forced = false;
         try {
-            decision = decide(System.getProperty(PROPERTY), vectorModuleReadable());
+            String property = System.getProperty(PROPERTY);
+            forced = property != null && property.trim().equalsIgnoreCase("vector");
+            decision = decide(property, vectorModuleReadable());
         } catch (SecurityException e) {
             decision = new Decision(Choice.SCALAR_NO_MODULE, "lstm4j: cannot read -D" + PROPERTY + " (" + e.getMessage() + "); using scalar kernels");
         }
@@ -104,7 +108,8 @@ public final class Kernels {
         switch (choice) {
             case VECTOR:
                 try {
-                    k = vector();
+                    // by default, on the scalar kernels until the vector ones are compiled (see WarmingKernels)
+                    k = forced ? vector() : new WarmingKernels(vector(), scalar());
                 } catch (RuntimeException | LinkageError e) {
                     LOG.log(Level.WARNING, "lstm4j: cannot load the Vector API kernels (" + e + "); using scalar kernels");
                     k = scalar();
