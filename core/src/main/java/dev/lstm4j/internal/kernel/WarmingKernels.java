@@ -7,15 +7,16 @@ import java.util.SplittableRandom;
  * is far slower than plain Java (every vector a boxed object): a cold {@code lstm4j run} of W3 took 4.9 s of CPU on
  * the vector kernels and 2.0 s on the scalar ones. So a daemon thread calls the vector kernels on small
  * inputs shaped like the fast path's (batch 1 and 8+ rows, with bias or accumulating, both panel orders, the two-source
- * product, the gate pass) until their time per round has settled, and only then do calls go to them; meanwhile the
- * scalar kernels compute. Both read the same packed weights (the scalar kernels take the panel width from the packed
+ * product, the gate pass), in turn with the scalar kernels on the same calls, until a round of the vector kernels is
+ * faster than the scalar round before it, twice in a row (both see the same load, so this holds on a busy machine
+ * too; at most 10 s); only then do calls go to them, and meanwhile the scalar kernels compute. Both read the same packed weights (the scalar kernels take the panel width from the packed
  * matrix), and both give the reference path's results within the contract's tolerance ({@code KernelContractTest}),
  * so the switch changes no result beyond that tolerance. With one processor there is no core to warm on: the vector
  * kernels are used from the start.
  */
 final class WarmingKernels implements LstmKernels {
     /** Rounds of warm-up calls at least, and the time after which the vector kernels are used anyway. */
-    private static final int MIN_ROUNDS = 60;
+    private static final int MIN_ROUNDS = 20;
     private static final long MAX_NANOS = 10_000_000_000L;
     private final LstmKernels vector, scalar;
     private volatile boolean warm;
@@ -50,26 +51,14 @@ final class WarmingKernels implements LstmKernels {
             float[] a = random(rnd, rows * 2 * k), bias = random(rnd, n);
             PackedMatrix one = vector.pack(random(rnd, n * k), n, k), two = vector.pack(random(rnd, n * 2 * k), n, 2 * k);
             float[] c = new float[rows * n], cs = new float[rows * hidden], h = new float[rows * hidden];
-            long best = Long.MAX_VALUE;
-            int settled = 0;
+            // rounds of the same calls on each kernel, in turn, so that both see the same load: the vector kernels are
+            // ready when a round of theirs is faster than the scalar round before it, twice in a row
+            int faster = 0;
             for (int round = 0; System.nanoTime() - start < MAX_NANOS; round++) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < 50; i++) {
-                    boolean odd = (i & 1) == 1;
-                    vector.gemm(a, 0, k, 1, one, 0, one.panels(), bias, c, 0, n, false, odd);
-                    vector.gemm(a, 0, k, 1, one, 0, one.panels(), null, c, 0, n, true, !odd);
-                    vector.gemm(a, 0, k, rows, one, 0, one.panels(), bias, c, 0, n, false, odd);
-                    vector.gemm(a, 0, k, rows, one, 0, one.panels() / 2, null, c, 0, n, true, !odd);
-                    vector.gemm2(a, 0, 2 * k, k, a, k, 2 * k, rows, two, bias, c, 0, n);
-                    vector.gemm2(a, 0, 2 * k, k, a, k, 2 * k, 1, two, null, c, 0, n);
-                    vector.gates(c, 0, hidden, unit, cs, 0, h, 0);
-                    vector.gates(c, n, hidden, hidden, cs, hidden, h, hidden);
-                }
-                long dt = System.nanoTime() - t0;
-                best = Math.min(best, dt);
-                // settled: three rounds in a row within 30% of the best, after enough calls for C2 to have compiled
-                settled = dt <= best * 1.3 ? settled + 1 : 0;
-                if (round >= MIN_ROUNDS && settled >= 3) {
+                long scalarNanos = round(scalar, a, bias, one, two, c, cs, h, k, n, rows, hidden, unit);
+                long vectorNanos = round(vector, a, bias, one, two, c, cs, h, k, n, rows, hidden, unit);
+                faster = vectorNanos < scalarNanos ? faster + 1 : 0;
+                if (round >= MIN_ROUNDS && faster >= 2) {
                     break;
                 }
             }
@@ -79,6 +68,24 @@ final class WarmingKernels implements LstmKernels {
         } finally {
             warm = true;
         }
+    }
+
+    /** Nanoseconds of 20 rounds of the fast path's kinds of calls on {@code k}. */
+    private static long round(LstmKernels k, float[] a, float[] bias, PackedMatrix one, PackedMatrix two, float[] c, float[] cs, float[] h,
+                              int depth, int n, int rows, int hidden, int unit) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 20; i++) {
+            boolean odd = (i & 1) == 1;
+            k.gemm(a, 0, depth, 1, one, 0, one.panels(), bias, c, 0, n, false, odd);
+            k.gemm(a, 0, depth, 1, one, 0, one.panels(), null, c, 0, n, true, !odd);
+            k.gemm(a, 0, depth, rows, one, 0, one.panels(), bias, c, 0, n, false, odd);
+            k.gemm(a, 0, depth, rows, one, 0, one.panels() / 2, null, c, 0, n, true, !odd);
+            k.gemm2(a, 0, 2 * depth, depth, a, depth, 2 * depth, rows, two, bias, c, 0, n);
+            k.gemm2(a, 0, 2 * depth, depth, a, depth, 2 * depth, 1, two, null, c, 0, n);
+            k.gates(c, 0, hidden, unit, cs, 0, h, 0);
+            k.gates(c, n, hidden, hidden, cs, hidden, h, hidden);
+        }
+        return System.nanoTime() - t0;
     }
 
     private static float[] random(SplittableRandom rnd, int n) {

@@ -41,6 +41,6 @@ class WarmingKernelsTest {
         assertTrue(warming.warm(), "the vector kernels were not warm after 60 s");
         warming.gemm(a, 0, k, m, p, bias, got, 0, nPad, false);
         assertArrayEquals(viaVector, got, "once warm, the vector kernels compute");
-        assertTrue(sawCold, "the first calls should have run on the scalar kernels (the warm-up takes at least 60 rounds)");
+        assertTrue(sawCold, "the first calls should have run on the scalar kernels (the warm-up takes at least 20 rounds)");
     }
 }
