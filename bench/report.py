@@ -13,7 +13,9 @@ TARGETS = {"W1": ("onnxruntime", 20.0), "W2": ("onnxruntime", 6.0), "W3": ("onnx
            "W4": ("onnxruntime+djl", 1.0), "W5": ("djl", 1.2)}
 LABELS = {"W1": "seed I2 H3 T3 B1", "W2": "stream I32 H128 step", "W3": "sequence I64 H256 L2 T100",
           "W4": "throughput I128 H512 T100 B64", "W5": "bidir-proj I80 H256 L3 P128 T200 B8"}
-ENGINES = ["lstm4j", "onnxruntime", "djl", "pytorch-debian"]
+ENGINES = ["lstm4j", "lstm4j API", "onnxruntime", "djl", "pytorch-debian"]
+# issue 12: the public API (ApiBench) against the engine's array API (Lstm4jBench) at the same threads
+API_LIMITS = {"W1": 1.3, "W2": 1.1, "W3": 1.05, "W4": 1.05, "W5": 1.05}
 
 
 def flops(w):
@@ -32,10 +34,11 @@ def flops(w):
 def main():
     out = sys.argv[1]
     times, alloc, sgemm = {}, {}, {}
-    engine_of = {"Lstm4jBench": "lstm4j", "OnnxBench": "onnxruntime", "DjlBench": "djl"}
+    engine_of = {"Lstm4jBench": "lstm4j", "ApiBench": "lstm4j API", "OnnxBench": "onnxruntime", "DjlBench": "djl"}
     for r in json.load(open(os.path.join(out, "jmh.json"))):
         eng = engine_of[r["benchmark"].split(".")[-2]]
-        key = (eng, r["params"]["workload"], int(r["params"]["threads"]))
+        th = r["params"]["threads"]
+        key = (eng, r["params"]["workload"], os.cpu_count() if th == "default" else int(th))
         times[key] = (r["primaryMetric"]["score"], r["primaryMetric"]["scoreError"])
         sec = r.get("secondaryMetrics", {}).get("·gc.alloc.rate.norm") or r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
         if sec is not None:
@@ -79,6 +82,18 @@ def main():
                 verdicts.append("≥%.3g× vs %s: %s" % (need, peer, "met" if ok else "MISSED (%.2f×)" % min(got)))
             row.append("; ".join(verdicts) or "n/a")
             print("| " + " | ".join(row) + " |")
+    print()
+    print("The public API (LstmModel.forward; W2 an LstmSession step) against the engine's array API with a reused workspace:")
+    print()
+    print("| workload | threads | engine | public API | API / engine | limit |")
+    print("|---|---|---|---|---|---|")
+    for w in ["W1", "W2", "W3", "W4", "W5"]:
+        for th in sorted({1, os.cpu_count()}):
+            e, a = times.get(("lstm4j", w, th)), times.get(("lstm4j API", w, th))
+            if e and a:
+                r = a[0] / e[0]
+                print("| %s | %d | %s | %s | %.2f× | ≤ %.2f×: %s |" % (w, th, fmt(e[0]), fmt(a[0]), r, API_LIMITS[w],
+                                                                 "met" if r <= API_LIMITS[w] else "MISSED"))
     print()
     print("sgemm (numpy, OpenBLAS pthread, 2048²): " + ", ".join("%d thread(s) %.0f GFLOP/s" % (k, v) for k, v in sorted(sgemm.items())))
 

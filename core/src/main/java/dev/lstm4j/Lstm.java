@@ -141,14 +141,21 @@ public final class Lstm {
         int[] lengths = options.lengths();
         StepObserver observer = options.observer();
         Validate.input(input != null, "input is null");
-        Validate.input(input.dtype().isFloat(), "input: expected a float tensor, got " + input.dtype().torchName());
-        Validate.input(input.rank() == 2 || input.rank() == 3, "input: expected a 3-D batch (B, T, I) / (T, B, I) or a 2-D unbatched"
-                + " sequence (T, I), got shape " + Tensor.shapeString(input.shape()));
+        // messages are built only on failure: a small model's whole pass takes less than building one
+        if (!input.dtype().isFloat()) {
+            throw new InputException("input: expected a float tensor, got " + input.dtype().torchName());
+        }
+        if (input.rank() != 2 && input.rank() != 3) {
+            throw new InputException("input: expected a 3-D batch (B, T, I) / (T, B, I) or a 2-D unbatched sequence (T, I), got shape "
+                    + Tensor.shapeString(input.shape()));
+        }
         boolean unbatched = input.rank() == 2;
         boolean seqFirst = !unbatched && layout == Layout.SEQ_FIRST;
         int features = input.size(-1);
-        Validate.input(features == config.inputSize(), "input: expected " + config.inputSize() + " features per step (input_size), got "
-                + features + " in shape " + Tensor.shapeString(input.shape()));
+        if (features != config.inputSize()) {
+            throw new InputException("input: expected " + config.inputSize() + " features per step (input_size), got " + features
+                    + " in shape " + Tensor.shapeString(input.shape()));
+        }
         Tensor x = input.to(precision.dtype());
         if (unbatched) {
             x = x.reshape(1, x.size(0), features);
@@ -157,18 +164,19 @@ public final class Lstm {
         }
         int batch = x.size(0);
         int steps = x.size(1);
-        Validate.input(steps > 0, "input: the sequence is empty (T = 0 in shape " + Tensor.shapeString(input.shape())
-                + "); give at least one time step");
-        Validate.input(batch > 0, "input: the batch is empty (B = 0 in shape " + Tensor.shapeString(input.shape()) + ")");
+        if (steps <= 0) {
+            throw new InputException("input: the sequence is empty (T = 0 in shape " + Tensor.shapeString(input.shape())
+                    + "); give at least one time step");
+        }
+        if (batch <= 0) {
+            throw new InputException("input: the batch is empty (B = 0 in shape " + Tensor.shapeString(input.shape()) + ")");
+        }
 
         lengths = checkLengths(lengths, batch, steps, unbatched);
         int layersDirs = config.numLayers() * config.directions();
-        Tensor h0;
-        Tensor c0;
-        if (initial == null) {
-            h0 = Tensor.zeros(precision.dtype(), layersDirs, batch, config.outputHiddenSize());
-            c0 = Tensor.zeros(precision.dtype(), layersDirs, batch, config.hiddenSize());
-        } else {
+        Tensor h0 = null;  // null: zeros, which both engines make without a tensor
+        Tensor c0 = null;
+        if (initial != null) {
             h0 = stateTensor("h0", initial.h(), unbatched, layersDirs, batch, config.outputHiddenSize(), config.projSize() > 0 ? "proj_size" : "hidden_size");
             c0 = stateTensor("c0", initial.c(), unbatched, layersDirs, batch, config.hiddenSize(), "hidden_size");
         }

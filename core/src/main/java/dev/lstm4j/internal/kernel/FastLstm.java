@@ -1,6 +1,7 @@
 package dev.lstm4j.internal.kernel;
 
 import dev.lstm4j.CellWeights;
+import dev.lstm4j.DType;
 import dev.lstm4j.InputException;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.internal.LstmChecks;
@@ -12,7 +13,6 @@ import dev.lstm4j.internal.Validate;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongSupplier;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The fast float32 LSTM: same result as {@link dev.lstm4j.reference.ReferenceLstm#forward}, within a
@@ -58,6 +58,11 @@ public final class FastLstm implements LstmEngine {
     /** Hidden units per gate chunk (see {@link #interleave}); a chunk's four gates fill two kernel panels. */
     private final int unit, chunks;
     private final long blockFloats;
+    /** Workspaces of the Tensor API, per thread (see {@link #cachedWorkspace}). */
+    private final ThreadLocal<Workspace[]> workspaces = ThreadLocal.withInitial(() -> new Workspace[CACHED_WORKSPACES]);
+    private static final int CACHED_WORKSPACES = 2;
+    /** 64 MB: larger passes allocate their workspace per call, which costs them little. */
+    private static final long CACHED_MAX_FLOATS = 1L << 24;
 
     /** The packed weights of one layer and direction. */
     private static final class Cell {
@@ -253,13 +258,39 @@ public final class FastLstm implements LstmEngine {
     @Override
     public LstmOutput forwardPacked(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
         int batch = x.size(0), steps = x.size(1), ld = layers * d;
-        Workspace ws = workspace(batch, steps);
+        Workspace ws = cachedWorkspace(batch, steps);
+        float[] in = ws.input();
+        x.copyFloats(0, in, 0, in.length);
         float[] out = new float[batch * steps * d * hh];
         float[] hN = new float[ld * batch * hh];
         float[] cN = new float[ld * batch * hs];
-        forward(ws, x.toFloatArray(), lengths, h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), out, hN, cN);
-        return new LstmOutput(Tensor.of(new int[] {batch, steps, d * hh}, out), Tensor.of(new int[] {ld, batch, hh}, hN),
-                Tensor.of(new int[] {ld, batch, hs}, cN));
+        forward(ws, in, lengths, h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), out, hN, cN);
+        // the arrays are new and go nowhere else: wrapped, not copied
+        return new LstmOutput(Tensor.wrap(DType.F32, new int[] {batch, steps, d * hh}, out), Tensor.wrap(DType.F32, new int[] {ld, batch, hh}, hN),
+                Tensor.wrap(DType.F32, new int[] {ld, batch, hs}, cN));
+    }
+
+    /**
+     * A workspace for the calling thread: each thread keeps its last {@link #CACHED_WORKSPACES} workspaces of this
+     * engine (of at most {@link #CACHED_MAX_FLOATS} floats each), so repeated calls with the same shape allocate only
+     * their results. A thread's workspaces go when the thread or the engine does.
+     */
+    private Workspace cachedWorkspace(int batch, int steps) {
+        Workspace[] cache = workspaces.get();
+        for (int i = 0; i < cache.length; i++) {
+            Workspace ws = cache[i];
+            if (ws != null && ws.batch == batch && ws.steps == steps) {
+                System.arraycopy(cache, 0, cache, 1, i);
+                cache[0] = ws;
+                return ws;
+            }
+        }
+        Workspace ws = new Workspace(batch, steps);
+        if (ws.floats() <= CACHED_MAX_FLOATS) {
+            System.arraycopy(cache, 0, cache, 1, cache.length - 1);
+            cache[0] = ws;
+        }
+        return ws;
     }
 
     // ---- the array API: no allocation once a workspace exists ----
@@ -277,6 +308,8 @@ public final class FastLstm implements LstmEngine {
         final float[][] hid;    // per direction (B, H): h before projection
         final float[][] pr;     // per direction (B, pPad): projected h
         final int columns;      // threads that split each step's gate columns, or 1 (see columnParts)
+        final SplitMeter meter; // whether splitting the columns pays, with columns > 1
+        final ColumnWork columnWork;
 
         Workspace(int batch, int steps) {
             Validate.input(batch > 0 && steps > 0, "workspace: batch and steps must be positive, got " + batch + " and " + steps);
@@ -288,6 +321,8 @@ public final class FastLstm implements LstmEngine {
             xT = batch > 1 ? new float[(int) rows * config.inputSize()] : null;
             blockSteps = blockSteps(batch, steps);
             columns = columnParts(batch, steps);
+            meter = columns > 1 ? new SplitMeter(1 << 13, 32, 500_000) : null;
+            columnWork = columns > 1 ? new ColumnWork(this, columns) : null;
             // the last layer writes the result itself, except when the column split runs a batch of several rows
             y = layers > 1 || columns > 1 && batch > 1 ? new float[(int) rows * d * hh] : null;
             // the column split gives each thread its own pre-activations and cell state: threads writing neighbouring
@@ -301,6 +336,30 @@ public final class FastLstm implements LstmEngine {
             h = new float[d][batch * hh];
             hid = pPad > 0 ? new float[d][batch * hs] : null;
             pr = pPad > 0 ? new float[d][batch * pPad] : null;
+        }
+
+        private float[] input;  // (B, T, I): the Tensor API's copy of the input
+
+        float[] input() {
+            if (input == null) {
+                input = new float[batch * steps * config.inputSize()];
+            }
+            return input;
+        }
+
+        /** Floats held, for the cache's bound. */
+        long floats() {
+            long n = (long) batch * steps * config.inputSize() * (xT != null ? 2 : 1);
+            n += y == null ? 0 : y.length;
+            n += y2 == null ? 0 : y2.length;
+            for (float[][] a : new float[][][] {gx, c, h, hid, pr}) {
+                if (a != null) {
+                    for (float[] b : a) {
+                        n += b.length;
+                    }
+                }
+            }
+            return n;
         }
 
         public int batch() {
@@ -400,7 +459,9 @@ public final class FastLstm implements LstmEngine {
      */
     private int columnParts(int batch, int steps) {
         int slices = chunks(batch, (long) batch * steps * hh * nPad * d, Math.max(1, workers.threads() / d));
-        int parts = Math.min(workers.threads(), chunks / 2);
+        // no more threads than the processors this JVM may run on now (taskset, cgroups): a split over threads that
+        // take turns on one CPU cannot pay
+        int parts = Math.min(Math.min(workers.threads(), Runtime.getRuntime().availableProcessors()), chunks / 2);
         return slices == 1 && d == 1 && pPad == 0 && parts > 1 && (long) hh * nPad >= SPLIT_MIN_PRODUCT ? parts : 1;
     }
 
@@ -594,63 +655,158 @@ public final class FastLstm implements LstmEngine {
 
     /**
      * The whole stack for a small batch of a unidirectional model without projection, with each step's gate columns
-     * split over {@link Workspace#columns} threads, in one dispatch: each thread owns a range of unit chunks and, layer
-     * by layer, computes its columns of the input projections (a block of steps at a time, so they stay in its own
-     * cache) and of each step's recurrent product from the whole h_{t-1}, then runs its units' gate pass. The threads
-     * meet once per step, when h_t is complete; that also orders the layers, since a layer's projections read only its
-     * input (the previous layer's output, complete after that layer's last step) and its output buffer is another one.
-     * Each core then streams only its part of W_hh (at batch 1 a step is bound by reading W_hh).
+     * split over {@link Workspace#columns} threads (a {@link StepTeam}): each thread has a share of the unit chunks and,
+     * step by step, computes its columns of the step's recurrent product from the whole h_{t-1} (and, at the start of a
+     * block of steps, of the block's input projections, so they stay in its own cache), then runs its units' gate pass.
+     * Each core then streams only its part of W_hh (at batch 1 a step is bound by reading W_hh). A step is complete
+     * when h_t is; that also orders the layers, since a layer's projections read only its input (the previous layer's
+     * output, complete after that layer's last step) and its output buffer is another one.
+     *
+     * <p>A step's shares are cut into pieces that the caller takes over when a helper is not running, so the pass never
+     * waits for a thread that is not scheduled; and the workspace's {@link SplitMeter} times split and whole steps and
+     * runs them whole while splitting does not pay (a busy or shared CPU). Another caller holding the team, or helpers
+     * asleep at the start of a pass, also make steps whole (the helpers are woken for the next ones).
      *
      * @return the last layer's output
      */
     private float[] forwardByColumns(Workspace ws, float[] x, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
-        int parts = ws.columns, batch = ws.batch, steps = ws.steps, block = ws.blockSteps;
-        int panelsPerChunk = 4 * unit / kernels.panelWidth();
-        SpinBarrier barrier = new SpinBarrier(parts);
-        // one barrier phase at a time per shared pool: its tasks wait for each other, so they must not queue
-        // behind another barrier phase's tasks
-        synchronized (workers) {
-            workers.run(parts, part -> {
-                int q0 = chunks * part / parts, q1 = chunks * (part + 1) / parts;
-                int u0 = q0 * unit, u1 = Math.min(hs, q1 * unit);
-                float[] in = x, gx = ws.gx[part], c = ws.c[part];
-                for (int layer = 0; layer < layers; layer++) {
-                    Cell cell = cells[layer];
-                    int inL = cell.in, p0 = q0 * panelsPerChunk, p1 = Math.min(cell.wHh.panels(), q1 * panelsPerChunk);
-                    float[] y = output(ws, layer, out);
-                    for (int r = 0; r < batch; r++) {
-                        if (c0 != null) {
-                            System.arraycopy(c0, (layer * batch + r) * hs + u0, c, r * hs + u0, u1 - u0);
+        ColumnWork w = ws.columnWork;
+        w.begin(x, h0, c0, out, hN, cN);
+        StepTeam team = workers.team(ws.columns);
+        boolean held = team.tryAcquire();
+        try {
+            SplitMeter meter = ws.meter;
+            for (int layer = 0; layer < layers; layer++) {
+                w.layer(layer);
+                for (int t = 0; t < ws.steps; t++) {
+                    w.t = t;
+                    if (!held) {
+                        w.whole();
+                    } else if (t % ws.blockSteps == 0) {
+                        // a block's first step also projects the block's inputs: not a step to time
+                        if (meter.wanted() && team.awake()) {
+                            team.run(w, w.pieces);
                         } else {
-                            Arrays.fill(c, r * hs + u0, r * hs + u1, 0f);
+                            w.whole();
+                        }
+                    } else {
+                        boolean split = meter.split(team.awake());
+                        long t0 = meter.timing() ? meter.now() : 0;
+                        if (split) {
+                            team.run(w, w.pieces);
+                        } else {
+                            w.whole();
+                        }
+                        meter.done(split, t0, meter.timing() ? meter.now() : 0);
+                        if (!split && meter.wanted()) {
+                            team.wake();
                         }
                     }
-                    for (int t = 0; t < steps; t++) {
-                        if (t % block == 0) {
-                            // this thread's columns of the next block's input projections
-                            kernels.gemm(in, t * batch * inL, inL, Math.min(block, steps - t) * batch, cell.wIh, p0, p1, cell.bias, gx, 0,
-                                    nPad, false);
-                        }
-                        int zRow = (t % block) * batch * nPad;
-                        if (t > 0) {
-                            kernels.gemm(y, (t - 1) * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true, (t & 1) == 1);
-                        } else if (h0 != null) {
-                            kernels.gemm(h0, layer * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
-                        }
-                        for (int r = 0; r < batch; r++) {
-                            gatesRow(gx, zRow + r * nPad, c, r * hs, y, (t * batch + r) * hh, q0, q1);
-                        }
-                        barrier.await();
-                    }
-                    for (int r = 0; r < batch; r++) {
-                        System.arraycopy(y, ((steps - 1) * batch + r) * hh + u0, hN, (layer * batch + r) * hh + u0, u1 - u0);
-                        System.arraycopy(c, r * hs + u0, cN, (layer * batch + r) * hs + u0, u1 - u0);
-                    }
-                    in = y;
                 }
-            });
+            }
+        } finally {
+            if (held) {
+                team.release();
+            }
+            w.end();
         }
         return output(ws, layers - 1, out);
+    }
+
+    /**
+     * The work of one step of {@link #forwardByColumns}, cut into pieces (ranges of unit chunks): share s of the
+     * {@code columns} shares is pieces s·K .. s·K+K-1, with its own pre-activation and cell-state buffers (threads writing
+     * neighbouring columns of one array would share the cache lines at the seams, which travel between cores every
+     * step). On odd steps each share runs its pieces in reverse, each reading its panels backwards, so a step starts
+     * with the panels the one before left in the cache.
+     */
+    private final class ColumnWork implements StepTeam.Work {
+        final Workspace ws;
+        final int parts, perShare, pieces, panelsPerChunk;
+        float[] x, h0, c0, out, hN, cN, in, y;
+        int layer, t;
+        Cell cell;
+
+        ColumnWork(Workspace ws, int parts) {
+            this.ws = ws;
+            this.parts = parts;
+            this.perShare = Math.max(1, Math.min(4, chunks / parts / 2));
+            this.pieces = parts * perShare;
+            this.panelsPerChunk = 4 * unit / kernels.panelWidth();
+        }
+
+        void begin(float[] x, float[] h0, float[] c0, float[] out, float[] hN, float[] cN) {
+            this.x = x;
+            this.h0 = h0;
+            this.c0 = c0;
+            this.out = out;
+            this.hN = hN;
+            this.cN = cN;
+        }
+
+        /** Drops the caller's arrays, so the cached workspace does not keep them reachable. */
+        void end() {
+            x = h0 = c0 = out = hN = cN = in = y = null;
+        }
+
+        void layer(int l) {
+            layer = l;
+            cell = cells[l];
+            in = l == 0 ? x : output(ws, l - 1, out);
+            y = output(ws, l, out);
+        }
+
+        /** The step on the calling thread alone: each share's chunks in one range (shares in reverse on odd steps). */
+        void whole() {
+            boolean odd = (t & 1) == 1;
+            for (int i = 0; i < parts; i++) {
+                int s = odd ? parts - 1 - i : i;
+                range(chunks * s / parts, chunks * (s + 1) / parts, s);
+            }
+        }
+
+        @Override
+        public void run(int piece) {
+            int s = piece / perShare, j = piece % perShare;
+            int g = s * perShare + ((t & 1) == 1 ? perShare - 1 - j : j);
+            range(chunks * g / pieces, chunks * (g + 1) / pieces, s);
+        }
+
+        /** Step t of the layer for unit chunks q0..q1-1, in share s's buffers. */
+        void range(int q0, int q1, int s) {
+            int batch = ws.batch, steps = ws.steps, block = ws.blockSteps, inL = cell.in;
+            int u0 = q0 * unit, u1 = Math.min(hs, q1 * unit);
+            int p0 = q0 * panelsPerChunk, p1 = Math.min(cell.wHh.panels(), q1 * panelsPerChunk);
+            float[] gx = ws.gx[s], c = ws.c[s];
+            if (t == 0) {
+                for (int r = 0; r < batch; r++) {
+                    if (c0 != null) {
+                        System.arraycopy(c0, (layer * batch + r) * hs + u0, c, r * hs + u0, u1 - u0);
+                    } else {
+                        Arrays.fill(c, r * hs + u0, r * hs + u1, 0f);
+                    }
+                }
+            }
+            if (t % block == 0) {
+                // these columns of the next block's input projections
+                kernels.gemm(in, t * batch * inL, inL, Math.min(block, steps - t) * batch, cell.wIh, p0, p1, cell.bias, gx, 0, nPad, false);
+            }
+            int zRow = (t % block) * batch * nPad;
+            if (t > 0) {
+                kernels.gemm(y, (t - 1) * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true, (t & 1) == 1);
+            } else if (h0 != null) {
+                kernels.gemm(h0, layer * batch * hh, hh, batch, cell.wHh, p0, p1, null, gx, zRow, nPad, true);
+            }
+            for (int r = 0; r < batch; r++) {
+                gatesRow(gx, zRow + r * nPad, c, r * hs, y, (t * batch + r) * hh, q0, q1);
+            }
+            if (t == steps - 1) {
+                for (int r = 0; r < batch; r++) {
+                    System.arraycopy(y, ((steps - 1) * batch + r) * hh + u0, hN, (layer * batch + r) * hh + u0, u1 - u0);
+                    System.arraycopy(c, r * hs + u0, cN, (layer * batch + r) * hs + u0, u1 - u0);
+                }
+            }
+        }
     }
 
     /**
@@ -668,29 +824,20 @@ public final class FastLstm implements LstmEngine {
     }
 
     /**
-     * The second thread of a split streaming step: a daemon that spins between steps (waking a parked thread costs
-     * more than a step), and parks after {@link #IDLE_NANOS} without work. While it is parked, the caller does whole
-     * steps alone and wakes it. It holds the stream's buffers but not the stream, so a {@link java.lang.ref.Cleaner}
-     * ends it once the stream is unreachable.
+     * A split streaming step of one layer as pieces of unit chunks (two shares of up to 4 pieces each), for a
+     * {@link StepTeam}. It holds the stream's buffers but not the stream, so that the stream's {@link java.lang.ref.Cleaner}
+     * can end the helper thread once the stream is unreachable.
      */
-    private static final class StepHelper implements Runnable {
+    private static final class StreamWork implements StepTeam.Work {
         static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
-        private static final long IDLE_NANOS = 200_000;
-        private static final int SPINS = 1 << 14;
-        final int half;
-        private final FastLstm engine;
-        private final int batch;
-        private final PackedMatrix[] wCat;
-        private final float[][] xh, c, hNext;
-        private final float[] z;
-        private final Thread thread;
-        private int seq;                       // caller's step count
-        private int layer;                     // published by the volatile write of go
-        private volatile int go, done;
-        private volatile boolean sleeping, closed;
-        private volatile Throwable failure;
+        final FastLstm engine;
+        final int batch, pieces;
+        final PackedMatrix[] wCat;
+        final float[][] xh, c, hNext;
+        final float[] z;
+        int layer;
 
-        StepHelper(FastLstm engine, int batch, PackedMatrix[] wCat, float[][] xh, float[][] c, float[] z, float[][] hNext) {
+        StreamWork(FastLstm engine, int batch, PackedMatrix[] wCat, float[][] xh, float[][] c, float[] z, float[][] hNext) {
             this.engine = engine;
             this.batch = batch;
             this.wCat = wCat;
@@ -698,88 +845,14 @@ public final class FastLstm implements LstmEngine {
             this.c = c;
             this.z = z;
             this.hNext = hNext;
-            this.half = engine.chunks / 2;
-            this.sleeping = true;
-            thread = new Thread(this, "lstm4j-stream-helper");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        boolean awake() {
-            return !sleeping;
-        }
-
-        void wakeIfAsleep() {
-            if (sleeping) {
-                LockSupport.unpark(thread);
-            }
-        }
-
-        void start(int l) {
-            layer = l;
-            go = ++seq;
-            // the helper writes sleeping, then reads go: if it is about to park, it has seen this go or we see it asleep
-            if (sleeping) {
-                LockSupport.unpark(thread);
-            }
-        }
-
-        void await() {
-            int spins = 0;
-            while (done != seq) {
-                if (++spins < SPINS) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
-            }
-            Throwable t = failure;
-            if (t != null) {
-                failure = null;
-                if (t instanceof RuntimeException) {
-                    throw (RuntimeException) t;
-                }
-                throw (Error) t;
-            }
-        }
-
-        void close() {
-            closed = true;
-            LockSupport.unpark(thread);
+            this.pieces = 2 * Math.max(1, Math.min(4, engine.chunks / 4));
         }
 
         @Override
-        public void run() {
-            int seen = 0;
-            sleeping = false;
-            while (true) {
-                long idleSince = System.nanoTime();
-                int spins = 0;
-                while (go == seen && !closed) {
-                    Thread.onSpinWait();
-                    if ((++spins & 1023) == 0 && System.nanoTime() - idleSince > IDLE_NANOS) {
-                        sleeping = true;
-                        // the caller writes go, then reads sleeping: one of us sees the other's write
-                        if (go == seen && !closed) {
-                            LockSupport.park(this);
-                        }
-                        sleeping = false;
-                        idleSince = System.nanoTime();
-                    }
-                }
-                if (closed) {
-                    return;
-                }
-                seen = go;
-                int l = layer;
-                try {
-                    Cell cell = engine.cells[l];
-                    engine.streamPart(wCat[l], cell.bias, xh[l], cell.in + engine.hh, batch, z, c[l], hNext[l], half, engine.chunks);
-                } catch (RuntimeException | Error e) {
-                    failure = e;
-                }
-                done = seen;
-            }
+        public void run(int piece) {
+            int l = layer, q0 = engine.chunks * piece / pieces, q1 = engine.chunks * (piece + 1) / pieces;
+            Cell cell = engine.cells[l];
+            engine.streamPart(wCat[l], cell.bias, xh[l], cell.in + engine.hh, batch, z, c[l], hNext[l], q0, q1);
         }
     }
 
@@ -822,10 +895,11 @@ public final class FastLstm implements LstmEngine {
 
     /**
      * A stream of single steps for {@code batch} rows, carrying (h, c) from zero. Unidirectional models only.
-     * With 2 or more threads and a step of at least 2^16 multiply-adds per layer (no projection), the stream
-     * owns one daemon helper thread that computes half of each step's gate columns: it spins between steps,
-     * parks after 200 µs without one, and ends once the stream is unreachable. The stream checks every 16,384
-     * steps whether splitting still pays on this machine, and steps alone while it does not.
+     * With 2 or more threads (and processors) and a step of at least 2^16 multiply-adds per layer (no projection),
+     * the stream owns one daemon helper thread that computes part of each step's gate columns ({@link StepTeam}): it
+     * spins between steps, parks after 200 µs without one, and ends once the stream is unreachable or closed. The
+     * stream measures whether splitting pays ({@link SplitMeter}) and steps alone while it does not, and does not
+     * keep waking a helper that falls asleep between steps (steps further apart than 200 µs).
      */
     public Stream stream(int batch) {
         Validate.input(d == 1, "streaming: a bidirectional LSTM needs the whole sequence (its reverse direction starts at the end)");
@@ -845,20 +919,13 @@ public final class FastLstm implements LstmEngine {
         private final float[] z;      // (B, nPad)
         private final float[] hid;    // (B, H) before projection
         private final float[] pr;     // (B, pPad)
-        private final float[][] hNext; // per layer (B, H): h_t from a split step, copied into xh once both halves are done
-        private final StepHelper helper; // computes the upper half of the gate columns, or null (one thread)
-        // Whether splitting pays is measured, not assumed: on this shared 2-vCPU machine split steps took 2.4 µs
-        // for minutes, then 4.6 µs (slower than one thread's 3.6 µs) for minutes, with the same build. Every
-        // `recheck` steps: `timed` split steps and at least `warmNanos` to warm the helper up (its half of the
-        // weights must reach its cache), then `timed` split and `timed` whole steps, each timed alone (not the
-        // caller's gaps); the split is kept only if its median step was at least 10% faster. Medians, because
-        // one preempted step can take milliseconds.
-        private int recheck = 1 << 14, timed = 64;
-        private LongSupplier clock = System::nanoTime;
-        private long warmNanos = 500_000, warmStart;
-        private int phase;
-        private long[] splitNanos = new long[timed], wholeNanos = new long[timed];
-        private boolean splitPays = true;
+        private final float[][] hNext; // per layer (B, H): h_t from a split step, copied into xh once every piece is done
+        private final StepTeam team;  // the caller and one helper, or null (one thread)
+        private final StreamWork work;
+        private final SplitMeter meter = new SplitMeter(1 << 14, 64, 500_000);
+        // waking a parked helper costs the caller a system call; when steps come further apart than the helper stays
+        // awake, every wake is wasted, so wake only every wakeEvery-th time (doubling up to 1024 while wakes are wasted)
+        private int napsAtWake = -1, wakeEvery = 1, untilWake;
         private boolean closed;
 
         Stream(int batch) {
@@ -875,16 +942,18 @@ public final class FastLstm implements LstmEngine {
             pr = pPad > 0 ? new float[batch * pPad] : null;
             // two threads split a step's gate columns when its product is large (W2: 160 KB of weights per core
             // instead of 320 KB from one L2); projected layers stay on one thread
-            boolean split = workers.threads() >= 2 && pPad == 0 && chunks >= 2
+            boolean split = workers.threads() >= 2 && Runtime.getRuntime().availableProcessors() >= 2 && pPad == 0 && chunks >= 2
                     && (long) (config.layerInputSize(0) + hh) * nPad * batch >= SPLIT_MIN_PRODUCT;
             if (split) {
                 hNext = new float[layers][batch * hs];
-                helper = new StepHelper(FastLstm.this, batch, wCat, xh, c, z, hNext);
-                StepHelper h = helper;
-                StepHelper.CLEANER.register(this, h::close);
+                work = new StreamWork(FastLstm.this, batch, wCat, xh, c, z, hNext);
+                team = new StepTeam(1, 200_000, "lstm4j-stream");
+                StepTeam t = team;
+                StreamWork.CLEANER.register(this, t::close);
             } else {
                 hNext = null;
-                helper = null;
+                work = null;
+                team = null;
             }
         }
 
@@ -894,7 +963,7 @@ public final class FastLstm implements LstmEngine {
 
         /** Whether the next step is meant to be split over two threads (once the helper is awake). */
         boolean wantsSplit() {
-            return helper != null && splitWanted();
+            return team != null && !closed && meter.wanted();
         }
 
         /** Whether the next step will be split over two threads; wakes a parked helper (tests wait for it). */
@@ -902,34 +971,23 @@ public final class FastLstm implements LstmEngine {
             if (!wantsSplit()) {
                 return false;
             }
-            helper.wakeIfAsleep();
-            return helper.awake();
+            team.wake();
+            return team.awake();
         }
 
         /** Tests: shorter measuring windows, to cross several decisions in a few steps, timed by {@code clock}. */
         void calibration(int recheckSteps, int timedSteps, LongSupplier clock) {
-            calibration(recheckSteps, timedSteps);
-            this.clock = clock;
+            meter.calibration(recheckSteps, timedSteps, clock);
         }
 
         /** Tests: shorter measuring windows, to cross several decisions in a few steps. */
         void calibration(int recheckSteps, int timedSteps) {
-            recheck = recheckSteps;
-            timed = timedSteps;
-            warmNanos = 0;
-            splitNanos = new long[timed];
-            wholeNanos = new long[timed];
-            phase = 0;
+            meter.calibration(recheckSteps, timedSteps);
         }
 
         /** Whether splitting pays, as last measured; null when this stream never splits. */
         Boolean splitPays() {
-            return helper == null ? null : splitPays;
-        }
-
-        /** Split while warming up and in the first timed window, whole in the second, then as measured. */
-        private boolean splitWanted() {
-            return phase < 2 * timed || (phase >= 3 * timed && splitPays);
+            return team == null ? null : meter.splitPays();
         }
 
         /**
@@ -941,46 +999,34 @@ public final class FastLstm implements LstmEngine {
             if (out != null) {
                 checkLength("out", out, batch * hh);
             }
-            if (helper == null || closed) {
+            if (team == null || closed) {
                 steps(x, out, false);
                 return;
             }
-            boolean split = splitWanted() && helper.awake();
-            if (phase < timed) {
-                steps(x, out, split);
-                if (phase == 0 && split) {
-                    warmStart = clock.getAsLong();
-                } else if (phase == timed - 1 && clock.getAsLong() - warmStart < warmNanos) {
-                    return;  // warm longer
-                }
-            } else if (phase >= 3 * timed) {
-                steps(x, out, split);
-            } else if (phase < 2 * timed && !split) {
-                // the helper fell asleep: warm it up again
-                steps(x, out, false);
-                phase = 0;
-            } else {
-                long t0 = clock.getAsLong();
-                steps(x, out, split);
-                long dt = clock.getAsLong() - t0;
-                if (phase < 2 * timed) {
-                    splitNanos[phase - timed] = dt;
-                } else {
-                    wholeNanos[phase - 2 * timed] = dt;
-                }
-                if (phase == 3 * timed - 1) {
-                    Arrays.sort(splitNanos);
-                    Arrays.sort(wholeNanos);
-                    splitPays = splitNanos[timed / 2] < 0.9 * wholeNanos[timed / 2];
-                }
+            boolean awake = team.awake(), split = meter.split(awake), timing = meter.timing();
+            long t0 = timing ? meter.now() : 0;
+            steps(x, out, split);
+            meter.done(split, t0, timing ? meter.now() : 0);
+            if (split) {
+                napsAtWake = -1;
+                wakeEvery = 1;
+                untilWake = 0;
+            } else if (!awake && meter.wanted()) {
+                wakeHelper();
             }
-            if (phase > 0 || split) {
-                // a check starts only once the helper is awake: a sleeping helper is waited for, not timed
-                phase = phase + 1 == recheck ? 0 : phase + 1;
+        }
+
+        private void wakeHelper() {
+            if (untilWake > 0) {
+                untilWake--;
+                return;
             }
-            if (splitWanted()) {
-                helper.wakeIfAsleep();
+            if (napsAtWake >= 0 && team.naps() != napsAtWake) {
+                wakeEvery = Math.min(1024, wakeEvery * 2);  // the last wake was wasted: it slept again before a step came
             }
+            team.wake();
+            napsAtWake = team.naps();
+            untilWake = wakeEvery - 1;
         }
 
         /** One step through every layer, split over the helper's thread or not. */
@@ -999,10 +1045,9 @@ public final class FastLstm implements LstmEngine {
                     }
                 }
                 if (split) {
-                    // split step: this thread the lower unit chunks, the helper the upper ones, then h_t into place
-                    helper.start(l);
-                    streamPart(wCat[l], cell.bias, a, row, batch, z, c[l], hNext[l], 0, helper.half);
-                    helper.await();
+                    // split step: the caller and the helper share the unit chunks, then h_t into place
+                    work.layer = l;
+                    team.run(work, work.pieces);
                     for (int b = 0; b < batch; b++) {
                         System.arraycopy(hNext[l], b * hs, a, b * row + inL, hs);
                     }
@@ -1033,8 +1078,8 @@ public final class FastLstm implements LstmEngine {
 
         /** Ends the helper thread, if this stream has one; the stream then steps on the calling thread alone. */
         public void close() {
-            if (helper != null) {
-                helper.close();
+            if (team != null) {
+                team.close();
             }
             closed = true;
         }

@@ -7,10 +7,12 @@ import java.util.Locale;
  * Chooses the kernels once, at first use, like Lucene's {@code VectorizationProvider}: the Vector API
  * implementation when {@code jdk.incubator.vector} is readable, else the scalar one with one warning naming
  * the flag. {@code -Dlstm4j.kernels=scalar|vector} forces the choice. The vector class is loaded by name,
- * so a JVM without the module never loads a class that mentions it.
+ * so a JVM without the module never loads a class that mentions it. {@code -Dlstm4j.kernels=warming} (which
+ * {@code bin/lstm4j} passes: a one-shot run) starts the vector kernels on the scalar ones until they are compiled
+ * ({@link WarmingKernels}).
  */
 public final class Kernels {
-    /** System property that forces the choice: {@code scalar} or {@code vector}. */
+    /** System property that forces the choice: {@code scalar} or {@code vector}, or {@code warming} (see above). */
     public static final String PROPERTY = "lstm4j.kernels";
     static final String VECTOR_CLASS = "dev.lstm4j.internal.kernel.VectorKernels";
     static final String FLAG = "--add-modules jdk.incubator.vector";
@@ -91,8 +93,11 @@ public final class Kernels {
 
     private static LstmKernels select() {
         Decision decision;
+        boolean warming = false;
         try {
-            decision = decide(System.getProperty(PROPERTY), vectorModuleReadable());
+            String property = System.getProperty(PROPERTY);
+            warming = property != null && property.trim().equalsIgnoreCase("warming");
+            decision = decide(warming ? null : property, vectorModuleReadable());
         } catch (SecurityException e) {
             decision = new Decision(Choice.SCALAR_NO_MODULE, "lstm4j: cannot read -D" + PROPERTY + " (" + e.getMessage() + "); using scalar kernels");
         }
@@ -104,7 +109,8 @@ public final class Kernels {
         switch (choice) {
             case VECTOR:
                 try {
-                    k = vector();
+                    // -Dlstm4j.kernels=warming: on the scalar kernels until the vector ones are compiled (see WarmingKernels)
+                    k = warming ? new WarmingKernels(vector(), scalar()) : vector();
                 } catch (RuntimeException | LinkageError e) {
                     LOG.log(Level.WARNING, "lstm4j: cannot load the Vector API kernels (" + e + "); using scalar kernels");
                     k = scalar();

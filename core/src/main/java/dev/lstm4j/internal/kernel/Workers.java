@@ -5,12 +5,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A fixed set of daemon threads that run the tasks of one phase (a layer's input projections, or its
  * recurrences) and wait for all of them. The caller runs task 0 itself. Allocates per phase, never per step.
- * Phases whose tasks wait for each other (a barrier) must hold this object's lock, so that two such phases never
- * queue their tasks behind each other's on the shared threads.
+ * Steps split over threads share a {@link StepTeam} instead (its own helper threads).
  */
 final class Workers {
     interface Task {
@@ -20,9 +20,11 @@ final class Workers {
     private static final ConcurrentHashMap<Integer, Workers> SHARED = new ConcurrentHashMap<>();
     private final int threads;
     private volatile ExecutorService pool;
+    private final AtomicReferenceArray<StepTeam> teams;
 
     private Workers(int threads) {
         this.threads = threads;
+        this.teams = new AtomicReferenceArray<>(threads + 1);
     }
 
     /**
@@ -54,6 +56,24 @@ final class Workers {
 
     int threads() {
         return threads;
+    }
+
+    /**
+     * The team of {@code parties} threads (the caller and parties-1 helpers, started on first use) that the column
+     * split of every engine with this thread count shares; one caller at a time ({@link StepTeam#tryAcquire}).
+     */
+    StepTeam team(int parties) {
+        StepTeam t = teams.get(parties);
+        if (t == null) {
+            synchronized (teams) {
+                t = teams.get(parties);
+                if (t == null) {
+                    t = new StepTeam(parties - 1, 200_000, "lstm4j-" + threads + "-step");
+                    teams.set(parties, t);
+                }
+            }
+        }
+        return t;
     }
 
     /** Runs tasks 0..count-1, spread over the threads, and returns when all are done. */
