@@ -80,7 +80,7 @@ public abstract class Optimizer {
             for (String buffer : buffers(k).keySet()) {
                 double[] v = state.get(buffer + "/" + params.get(k).name());
                 Validate.input(v == null || v.length == params.get(k).size(), "optimizer state " + buffer + "/" + params.get(k).name()
-                        + ": expected " + params.get(k).size() + " values, got " + v.length);
+                        + ": expected " + params.get(k).size() + " values, got " + (v == null ? 0 : v.length));
                 setBuffer(k, buffer, v == null ? null : v.clone());
             }
         }
