@@ -184,7 +184,7 @@ public final class Trainer {
                     bestVal = valLoss;
                     badEpochs = 0;
                     best = snapshot();
-                } else if (++badEpochs >= options.patience() && options.patience() > 0) {
+                } else if (++badEpochs >= options.patience() && options.patience() > 0 && epoch < options.epochs()) {
                     stopped = true;
                 }
             }
