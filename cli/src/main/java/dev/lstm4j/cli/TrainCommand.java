@@ -132,6 +132,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--float64", description = "Train and save in float64 (default float32).")
     boolean float64;
 
+    @Option(names = "--reference", description = "Train on the readable reference path (one method per equation) instead of the batched float32 path.")
+    boolean reference;
+
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The trained model, .safetensors.")
     Path out;
 
@@ -164,6 +167,7 @@ public final class TrainCommand implements Callable<Integer> {
         Prepared p = prepare();
         LstmConfig config = new LstmConfig(p.train().features(), hidden, layers, bidirectional, proj, true);
         TrainableLstm model = TrainableLstm.create(config, p.train().targets(), dropout, precision, seed);
+        model.setFastPath(precision == Precision.F32 && !reference);
         Optimizer opt = optimizer(model);
         Trainer.Options options = Trainer.Options.defaults().withEpochs(epochs).withBatchSize(batch).withTbptt(tbptt).withClipNorm(clip)
                 .withPatience(patience).withSeed(seed);
@@ -172,9 +176,9 @@ public final class TrainCommand implements Callable<Integer> {
             trainer.restore(resume);
             err.printf(Locale.ROOT, "resumed from %s at epoch %d%n", resume, trainer.epoch());
         }
-        err.printf(Locale.ROOT, "%s%ntraining %s + Linear(%d, %d) with %s, %s; %d training and %d validation sequences%n", p.description(),
-                config, config.outputSize(), p.train().targets(), opt, lossFunction().name(), p.train().size(),
-                p.validation() == null ? 0 : p.validation().size());
+        err.printf(Locale.ROOT, "%s%ntraining %s + Linear(%d, %d) with %s, %s on the %s path; %d training and %d validation sequences%n",
+                p.description(), config, config.outputSize(), p.train().targets(), opt, lossFunction().name(),
+                model.fastPath() ? "batched float32" : "reference", p.train().size(), p.validation() == null ? 0 : p.validation().size());
         long start = System.nanoTime();
         int startEpoch = trainer.epoch();
         trainer.fit(p.train(), p.validation(), new Trainer.Listener() {

@@ -8,6 +8,7 @@ import dev.lstm4j.LstmModel;
 import dev.lstm4j.Precision;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.internal.Validate;
+import dev.lstm4j.internal.train.FastBackward;
 import dev.lstm4j.reference.ReferenceBackward;
 import dev.lstm4j.reference.ReferenceBackward.CellGrads;
 import dev.lstm4j.reference.ReferenceBackward.InputGrads;
@@ -50,6 +51,7 @@ public final class TrainableLstm {
     private final CellGrads[] cellGrads;
     private final Parameter headWeight;
     private final Parameter headBias;
+    private boolean fastPath;
 
     private TrainableLstm(LstmConfig config, Precision precision, int headOut, double dropout, List<Parameter> params) {
         Validate.model(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
@@ -198,6 +200,22 @@ public final class TrainableLstm {
         return dropout;
     }
 
+    /**
+     * Runs forward and backward on the batched float32 path (same result as the reference path within the bound
+     * {@code FastBackwardContractTest} states) instead of the reference path. Float32 models only.
+     *
+     * @throws dev.lstm4j.ModelException for a float64 model
+     */
+    public void setFastPath(boolean on) {
+        Validate.model(!on || precision == Precision.F32, "the fast training path is float32; a float64 model trains on the reference path");
+        this.fastPath = on;
+    }
+
+    /** Whether {@link #forward} runs on the fast float32 path. */
+    public boolean fastPath() {
+        return fastPath;
+    }
+
     /** Every parameter, in {@code state_dict()} order. The list is unmodifiable; the parameters are live. */
     public List<Parameter> parameters() {
         return Collections.unmodifiableList(params);
@@ -267,16 +285,62 @@ public final class TrainableLstm {
         int ld = config.numLayers() * config.directions();
         Validate.input(h0 == null || h0.length == ld * batch * config.outputHiddenSize(), "forward: h0 has the wrong size");
         Validate.input(c0 == null || c0.length == ld * batch * config.hiddenSize(), "forward: c0 has the wrong size");
+        if (fastPath) {
+            FastBackward.Tape ft = FastBackward.forward(config, fastCells(), batch, steps, floats(x), floats(h0), floats(c0), lengths,
+                    masks == null ? null : floats(masks));
+            double[] output = doubles(ft.output());
+            return new Pass(null, ft, output, doubles(ft.hN()), doubles(ft.cN()), headOut > 0 ? linear(output) : null);
+        }
         double[] xr = new double[x.length];
         for (int k = 0; k < x.length; k++) {
             xr[k] = precision.round(x[k]);
         }
         Tape tape = ReferenceBackward.forward(config, cells, batch, steps, xr, h0, c0, lengths, masks);
-        double[] head = null;
-        if (headOut > 0) {
-            head = linear(tape.output());
+        return new Pass(tape, null, tape.output(), tape.hN(), tape.cN(), headOut > 0 ? linear(tape.output()) : null);
+    }
+
+    private FastBackward.Cell[] fastCells() {
+        FastBackward.Cell[] fc = new FastBackward.Cell[cells.length];
+        for (int k = 0; k < cells.length; k++) {
+            ReferenceLstm.Params w = cells[k];
+            fc[k] = new FastBackward.Cell(floats(w.weightIh()), floats(w.weightHh()), floats(w.biasIh()), floats(w.biasHh()), floats(w.weightHr()));
         }
-        return new Pass(tape, head);
+        return fc;
+    }
+
+    private static float[] floats(double[] a) {
+        if (a == null) {
+            return null;
+        }
+        float[] f = new float[a.length];
+        for (int k = 0; k < a.length; k++) {
+            f[k] = (float) a[k];
+        }
+        return f;
+    }
+
+    private static float[][] floats(double[][] a) {
+        float[][] f = new float[a.length][];
+        for (int k = 0; k < a.length; k++) {
+            f[k] = floats(a[k]);
+        }
+        return f;
+    }
+
+    private static double[] doubles(float[] a) {
+        double[] d = new double[a.length];
+        for (int k = 0; k < a.length; k++) {
+            d[k] = a[k];
+        }
+        return d;
+    }
+
+    private static void addInto(float[] from, double[] to) {
+        if (from != null) {
+            for (int k = 0; k < from.length; k++) {
+                to[k] += from[k];
+            }
+        }
     }
 
     /** {@code fc(out)} on every row, rounded as {@link Linear#apply} rounds. */
@@ -300,26 +364,32 @@ public final class TrainableLstm {
     /** One forward pass and its backward. Not thread-safe; use each pass once. */
     public final class Pass {
         private final Tape tape;
+        private final FastBackward.Tape fastTape;
+        private final double[] output, hN, cN;
         private final double[] head;
 
-        private Pass(Tape tape, double[] head) {
+        private Pass(Tape tape, FastBackward.Tape fastTape, double[] output, double[] hN, double[] cN, double[] head) {
             this.tape = tape;
+            this.fastTape = fastTape;
+            this.output = output;
+            this.hN = hN;
+            this.cN = cN;
             this.head = head;
         }
 
         /** The LSTM's output (B, T, D*Hh) (live; do not change). */
         public double[] output() {
-            return tape.output();
+            return output;
         }
 
         /** h_n (L*D, B, Hh). */
         public double[] hN() {
-            return tape.hN();
+            return hN;
         }
 
         /** c_n (L*D, B, H). */
         public double[] cN() {
-            return tape.cN();
+            return cN;
         }
 
         /** The head's output (B, T, O), or null without a head. */
@@ -342,11 +412,26 @@ public final class TrainableLstm {
 
         /** As {@link #backward(double[], double[], double[], double[])}, with {@code step} for each step's backward (for tests). */
         public InputGrads backward(double[] dHead, double[] dOutput, double[] dHn, double[] dCn, ReferenceBackward.StepBackward step) {
-            double[] dOut = dOutput == null ? new double[tape.output().length] : dOutput.clone();
+            double[] dOut = dOutput == null ? new double[output.length] : dOutput.clone();
             if (dHead != null) {
                 Validate.input(headOut > 0, "backward: a head gradient for a model without a head");
-                ReferenceBackward.linearBackward(headWeight.value(), headOut, config.outputSize(), tape.output(), dHead,
+                ReferenceBackward.linearBackward(headWeight.value(), headOut, config.outputSize(), output, dHead,
                         headWeight.grad(), headBias.grad(), dOut);
+            }
+            if (fastTape != null) {
+                FastBackward.Grads[] fg = new FastBackward.Grads[fastTape.cells().length];
+                for (int k = 0; k < fg.length; k++) {
+                    fg[k] = FastBackward.Grads.zerosLike(fastTape.cells()[k]);
+                }
+                float[][] g = FastBackward.backward(fastTape, floats(dOut), floats(dHn), floats(dCn), fg);
+                for (int k = 0; k < fg.length; k++) {
+                    addInto(fg[k].dWeightIh(), cellGrads[k].dWeightIh());
+                    addInto(fg[k].dWeightHh(), cellGrads[k].dWeightHh());
+                    addInto(fg[k].dBiasIh(), cellGrads[k].dBiasIh());
+                    addInto(fg[k].dBiasHh(), cellGrads[k].dBiasHh());
+                    addInto(fg[k].dWeightHr(), cellGrads[k].dWeightHr());
+                }
+                return new InputGrads(doubles(g[0]), doubles(g[1]), doubles(g[2]));
             }
             return ReferenceBackward.backward(tape, dOut, dHn, dCn, cellGrads, step);
         }
