@@ -23,11 +23,11 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 
-/** The {@code lstm4j} command: subcommands demo, run, inspect, convert, trace, card, stream, completion. */
+/** The {@code lstm4j} command: subcommands demo, run, inspect, convert, trace, card, stream, train, completion. */
 @Command(name = "lstm4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A readable, PyTorch-exact LSTM in pure Java.",
         subcommands = {DemoCommand.class, RunCommand.class, InspectCommand.class, ConvertCommand.class, TraceCommand.class, CardCommand.class, StreamCommand.class,
-                CommandLine.HelpCommand.class},
+                TrainCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j demo",
                 "  lstm4j inspect --weights model.safetensors",
