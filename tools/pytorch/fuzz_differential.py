@@ -27,6 +27,8 @@ DELIBERATE = {
     "(maxBytes)": "over the run's byte budget",
     "(NumPy would take the last one)": "an .npy header with a key twice",
     "at most 2 GiB": "a tensor over 2 GiB",
+    "is larger than 2^31 - 1": "a tensor of 2^31 elements or more",
+    "more than one tensor can hold here": "a tensor of 2^31 elements or more",
     "over twice what their storages hold": "views expanding past twice their storages",
     "is not supported; expected float16/32/64": "an .npy dtype lstm4j does not read (void, complex, bfloat16 as V2)",
     "declares": "a zip entry whose declared sizes are forged",
@@ -42,6 +44,7 @@ REFERENCE_LIMITS = {
 def _worker(conn):
     import numpy
     import torch
+    conn.send(("ready", ""))
     while True:
         kind, path = conn.recv()
         try:
@@ -64,6 +67,7 @@ class Reference:
         self.parent, child = mp.Pipe()
         self.proc = mp.Process(target=_worker, args=(child,), daemon=True)
         self.proc.start()
+        self.parent.recv()  # imports done: the time limit is for reading only
 
     def read(self, kind, path):
         self.parent.send((kind, path))
