@@ -44,6 +44,8 @@ final class FuzzGuard implements AutoCloseable {
     long lastNanos;
     /** How the last case ended: "model", "read", or the exception's class (with "read, then " when ModelLoader threw). */
     volatile String lastOutcome = "";
+    /** The last case's message, escaped, or "" when it was read. */
+    volatile String lastMessage = "";
 
     FuzzGuard(Duration limit) {
         this.limit = limit;
@@ -74,6 +76,7 @@ final class FuzzGuard implements AutoCloseable {
     /** Runs the case; null when it behaved, else what went wrong. */
     String check(Path file, long fileSize, Reader reader) {
         lastOutcome = "";
+        lastMessage = "";
         Future<String> f = worker.submit(() -> {
             long a0 = allocated();
             String problem = runCase(file, reader);
@@ -111,6 +114,7 @@ final class FuzzGuard implements AutoCloseable {
             v = reader.read(file);
         } catch (Lstm4jException e) {
             count(e.getClass().getSimpleName());
+            lastMessage = Names.safe(String.valueOf(e.getMessage()), 400);
             return message(e);
         } catch (Throwable e) {
             return trace(e);
@@ -125,6 +129,7 @@ final class FuzzGuard implements AutoCloseable {
             return null;
         } catch (Lstm4jException e) {
             count("read, then " + e.getClass().getSimpleName());
+            lastMessage = Names.safe(String.valueOf(e.getMessage()), 400);
             String m = message(e);
             return m == null ? null : "ModelLoader: " + m;
         } catch (Throwable e) {

@@ -126,7 +126,7 @@ class ModelLoaderTest {
             t.put("out.bias", t.get("fc.bias"));
         });
         String m = fails(p);
-        assertTrue(m.contains("'fc.', 'out.'") && m.contains("--head"), m);
+        assertTrue(m.contains("'fc.', 'out.'") && m.contains("LoadOptions.withHead"), m);
         assertEquals("out.", ModelLoader.load(p, new ModelLoader.Options(null, "out", false)).headPrefix());
         assertNull(ModelLoader.load(p, new ModelLoader.Options(null, null, true)).head());
     }

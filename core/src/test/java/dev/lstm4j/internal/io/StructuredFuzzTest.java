@@ -57,6 +57,12 @@ class StructuredFuzzTest {
         int ran = 0;
         Map<String, Integer> byFormat = new LinkedHashMap<>();
         Map<Expect, Integer> expectations = new java.util.EnumMap<>(Expect.class);
+        // -Dlstm4j.fuzz.dump=DIR keeps every case and lstm4j's verdict for tools/pytorch/fuzz_differential.py
+        Path dump = System.getProperty("lstm4j.fuzz.dump") == null ? null : Path.of(System.getProperty("lstm4j.fuzz.dump"));
+        if (dump != null) {
+            Files.createDirectories(dump);
+            System.out.println("StructuredFuzzTest: writing every case to " + dump);
+        }
         try (FuzzGuard guard = new FuzzGuard(FuzzGuard.caseLimit())) {
             int maxFailures = Integer.getInteger("lstm4j.fuzz.maxFailures", 5);
             for (int c = 0; c < cases && System.nanoTime() - start < budget.toNanos() && failures.size() < maxFailures; c++) {
@@ -74,6 +80,20 @@ class StructuredFuzzTest {
                     problem = "refused an honest file (" + guard.lastOutcome + ")";
                 }
                 expectations.merge(k.expect(), 1, Integer::sum);
+                if (dump != null) {
+                    String name = "case-" + c + k.suffix();
+                    Files.write(dump.resolve(name), k.bytes());
+                    StringBuilder line = new StringBuilder("{\"file\": ");
+                    Json.quote(line, name);
+                    line.append(", \"expect\": \"").append(k.expect()).append("\", \"outcome\": ");
+                    Json.quote(line, guard.lastOutcome);
+                    line.append(", \"message\": ");
+                    Json.quote(line, guard.lastMessage);
+                    line.append(", \"what\": ");
+                    Json.quote(line, Names.safe(what.toString(), 400));
+                    Files.writeString(dump.resolve("cases.jsonl"), line.append("}\n"), StandardCharsets.UTF_8,
+                            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                }
                 ran++;
                 if (guard.lastNanos > 1_000_000_000L) {
                     System.out.printf("StructuredFuzzTest: slow case %d (%.1f s, %d bytes) [%s]%n", c, guard.lastNanos / 1e9,
@@ -341,7 +361,7 @@ class StructuredFuzzTest {
                     plan.refuse |= depth > RestrictedUnpickler.MAX_KEY_DEPTH;
                     w.str("junk").op('}').str("leaf");
                     for (int i = 0; i < depth; i++) {
-                        w.op('2', 0x86);
+                        w.op('q', 0, 'h', 0, 0x86); // BINPUT 0, BINGET 0, TUPLE2: (t, t), as torch's unpickler reads too
                     }
                     w.op('N', 's', 's');
                 }
@@ -365,6 +385,7 @@ class StructuredFuzzTest {
             Map<String, byte[]> storages = new LinkedHashMap<>();
             int twoDtypes = r.nextInt(6) == 0 ? r.nextInt(sd.size()) : -1;
             int strideZero = r.nextInt(6) == 0 ? r.nextInt(sd.size()) : -1;
+            DType firstDtype = null;
             for (int i = 0; i < sd.size(); i++) {
                 T t = sd.get(i);
                 String key = String.valueOf(i);
@@ -377,11 +398,14 @@ class StructuredFuzzTest {
                     s *= size[d];
                 }
                 DType dtype = STORAGE.containsKey(t.dtype) ? t.dtype : DType.F32;
+                if (i == 0) {
+                    firstDtype = dtype;
+                }
                 if (i == twoDtypes && i > 0) {
-                    what.append("; storage 0 named again as ").append(dtype == DType.F64 ? "F32" : "F64");
+                    dtype = firstDtype == DType.F64 ? DType.F32 : DType.F64; // not storage 0's dtype
+                    what.append("; storage 0 named again as ").append(dtype);
                     plan.refuse = true;
                     key = "0";
-                    dtype = dtype == DType.F64 ? DType.F32 : DType.F64;
                     numel = storages.get("0").length / dtype.bytes();
                     size = new long[] {numel};
                     stride = new long[] {1};
