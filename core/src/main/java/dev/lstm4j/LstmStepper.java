@@ -34,7 +34,7 @@ import java.util.HexFormat;
 public final class LstmStepper {
     /** Rows of the largest product; more streams are stepped in pieces of this many. */
     static final int MAX_ROWS = 1024;
-    /** Rows of the smallest product: fewer streams are padded to this many (their products are fused from 16 rows). */
+    /** Rows from which products come in power-of-two buckets; fewer streams run at their own size (products fuse from 16 rows). */
     static final int MIN_ROWS = 16;
 
     private final Lstm lstm;
@@ -44,6 +44,8 @@ public final class LstmStepper {
     private final int in, hh, hs, layers;
     /** Work buffers per bucket: index log2(rows), rows a power of two in MIN_ROWS..MAX_ROWS. */
     private final Slot[] slots = new Slot[Integer.numberOfTrailingZeros(MAX_ROWS) + 1];
+    /** Work buffers for fewer than MIN_ROWS streams, at their own size: index rows. */
+    private final Slot[] small = new Slot[MIN_ROWS];
 
     /** The buffers of one product of {@code rows} rows, laid out as {@link FastLstm#forward} reads them. */
     private final class Slot {
@@ -196,8 +198,8 @@ public final class LstmStepper {
 
     /**
      * Steps N streams of a float32 model in place, allocating nothing per stream on the fast path once a batch of this
-     * size's bucket (a power of two from 16 to 1024 rows) has been seen. N is cut into products of 1024, 512, … 16 rows
-     * (the last padded to 16), so no work is wasted on more than 15 padded rows.
+     * size's bucket has been seen. N is cut into products of 1024, 512, … 16 rows and a last one of fewer than 16 rows at
+     * its own size, so no row is padded.
      *
      * @param n   streams, N ≥ 0
      * @param x   (N, I) one input per stream
@@ -246,7 +248,7 @@ public final class LstmStepper {
         }
         for (int done = 0; done < n; ) {
             int rest = n - done;
-            int cap = rest >= MAX_ROWS ? MAX_ROWS : rest <= MIN_ROWS ? MIN_ROWS : Integer.highestOneBit(rest);
+            int cap = rest >= MAX_ROWS ? MAX_ROWS : rest < MIN_ROWS ? rest : Integer.highestOneBit(rest);
             int rows = Math.min(cap, rest);
             fastStep(slot(cap), done, rows, x, h, c, out);
             done += rows;
@@ -305,11 +307,12 @@ public final class LstmStepper {
     }
 
     private Slot slot(int cap) {
-        int i = Integer.numberOfTrailingZeros(cap);
-        Slot s = slots[i];
+        Slot[] in = cap < MIN_ROWS ? small : slots;
+        int i = cap < MIN_ROWS ? cap : Integer.numberOfTrailingZeros(cap);
+        Slot s = in[i];
         if (s == null) {
             s = new Slot(cap);
-            slots[i] = s;
+            in[i] = s;
         }
         return s;
     }
