@@ -9,20 +9,25 @@ package dev.lstm4j;
  * }</pre>
  */
 public final class LoadOptions {
-    private static final LoadOptions DEFAULTS = new LoadOptions(null, null, false, null, EngineChoice.FAST);
+    private static final LoadOptions DEFAULTS = new LoadOptions(null, null, false, null, EngineChoice.FAST, null, false);
 
     private final String prefix;
     private final String head;
     private final boolean noHead;
     private final String checkpointKey;
     private final EngineChoice engine;
+    private final ModelSpec spec;
+    private final boolean allowUnused;
 
-    private LoadOptions(String prefix, String head, boolean noHead, String checkpointKey, EngineChoice engine) {
+    private LoadOptions(String prefix, String head, boolean noHead, String checkpointKey, EngineChoice engine, ModelSpec spec,
+                        boolean allowUnused) {
         this.prefix = prefix;
         this.head = head;
         this.noHead = noHead;
         this.checkpointKey = checkpointKey;
         this.engine = engine;
+        this.spec = spec;
+        this.allowUnused = allowUnused;
     }
 
     /** Find the LSTM, its head and (in a checkpoint) the state dict by themselves; run on the fast path. */
@@ -32,17 +37,17 @@ public final class LoadOptions {
 
     /** The LSTM's key prefix, e.g. {@code "lstm."} ({@code "lstm"} means the same; {@code ""} for none); null to find it. */
     public LoadOptions withPrefix(String prefix) {
-        return new LoadOptions(prefix, head, noHead, checkpointKey, engine);
+        return new LoadOptions(prefix, head, noHead, checkpointKey, engine, spec, allowUnused);
     }
 
     /** The {@code nn.Linear} head's key prefix, e.g. {@code "fc."}; null to find it. */
     public LoadOptions withHead(String head) {
-        return new LoadOptions(prefix, head, false, checkpointKey, engine);
+        return new LoadOptions(prefix, head, false, checkpointKey, engine, spec, allowUnused);
     }
 
     /** Use no head, even when the file has one next to the LSTM. */
     public LoadOptions withoutHead() {
-        return new LoadOptions(prefix, null, true, checkpointKey, engine);
+        return new LoadOptions(prefix, null, true, checkpointKey, engine, spec, allowUnused);
     }
 
     /**
@@ -50,7 +55,7 @@ public final class LoadOptions {
      * such as {@code "state/model"}; null to find it (when only one entry could be it).
      */
     public LoadOptions withCheckpointKey(String key) {
-        return new LoadOptions(prefix, head, noHead, key, engine);
+        return new LoadOptions(prefix, head, noHead, key, engine, spec, allowUnused);
     }
 
     /** The path the model computes on (default {@link EngineChoice#FAST}). */
@@ -58,7 +63,41 @@ public final class LoadOptions {
         if (engine == null) {
             throw new IllegalArgumentException("engine is null; use EngineChoice.FAST or EngineChoice.REFERENCE");
         }
-        return new LoadOptions(prefix, head, noHead, checkpointKey, engine);
+        return new LoadOptions(prefix, head, noHead, checkpointKey, engine, spec, allowUnused);
+    }
+
+    /**
+     * The whole model, declared once: {@code [embedding] > lstm > readout > head layers} (see {@link ModelSpec}). It
+     * takes the place of {@link #withPrefix}/{@link #withHead}, and of a spec stored in the file's metadata (key
+     * {@value ModelSpec#METADATA_KEY}). Null: the file's spec, or else the LSTM with the Linear head found beside it
+     * on every step ({@code lstm > all > fc}).
+     */
+    public LoadOptions withSpec(ModelSpec spec) {
+        return new LoadOptions(prefix, head, noHead, checkpointKey, engine, spec, allowUnused);
+    }
+
+    /** As {@link #withSpec(ModelSpec)}, from a spec line such as {@code "emb > lstm > last > fc1 > relu > fc2"}. */
+    public LoadOptions withSpec(String spec) {
+        return withSpec(spec == null ? null : ModelSpec.parse(spec));
+    }
+
+    /**
+     * Load even when the file holds tensors the model does not use (by default that is a {@link ModelException}
+     * naming them, since a skipped layer gives a wrong answer). They are listed in {@link LstmModel#ignoredKeys()};
+     * for checkpoints that carry unrelated tensors (e.g. a second network).
+     */
+    public LoadOptions allowingUnused() {
+        return new LoadOptions(prefix, head, noHead, checkpointKey, engine, spec, true);
+    }
+
+    /** The spec given with {@link #withSpec}, or null. */
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    /** Whether tensors the model does not use are allowed (listed, not refused). */
+    public boolean allowUnused() {
+        return allowUnused;
     }
 
     /** The LSTM's key prefix, or null to find it. */
@@ -87,6 +126,6 @@ public final class LoadOptions {
     @Override
     public String toString() {
         return "LoadOptions[prefix=" + prefix + ", head=" + (noHead ? "none" : head) + ", checkpointKey=" + checkpointKey
-                + ", engine=" + engine + "]";
+                + ", engine=" + engine + ", spec=" + spec + ", allowUnused=" + allowUnused + "]";
     }
 }
