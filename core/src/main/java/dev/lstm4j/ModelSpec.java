@@ -113,8 +113,10 @@ public final class ModelSpec {
         int r = -1;
         for (int k = 0; k < t.size(); k++) {
             if (Readout.ofKeyword(t.get(k)) != null) {
-                require(r < 0, "model spec '" + text + "': two readouts ('" + t.get(r) + "' and '" + t.get(k) + "'); a model has one,"
-                        + " right after the LSTM");
+                if (r >= 0) {
+                    throw new ModelException("model spec '" + text + "': two readouts ('" + t.get(r) + "' and '" + t.get(k)
+                            + "'); a model has one, right after the LSTM");
+                }
                 r = k;
             }
         }

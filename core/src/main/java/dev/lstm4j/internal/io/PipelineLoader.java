@@ -73,12 +73,12 @@ public final class PipelineLoader {
         try {
             found = ModelLoader.fromStateDict(sd, new ModelLoader.Options(options.prefix(), options.head(), options.noHead()));
         } catch (ModelException e) {
-            String s = suggestion(sd, null, Readout.LAST);
+            String s = suggestion(sd, null, null);
             throw new ModelException(e.getMessage() + (s == null ? "" : "; or declare the whole model, e.g. --model \"" + s
                     + "\" (LoadOptions.withSpec), see docs/models.md"));
         }
         if (!found.ignoredKeys().isEmpty() && !options.allowUnused()) {
-            throw unused(sd, found.ignoredKeys(), found.spec());
+            throw unused(sd, found.ignoredKeys(), found.spec(), null);
         }
         return new Loaded(found, SpecSource.INFERRED);
     }
@@ -136,7 +136,7 @@ public final class PipelineLoader {
             }
             ModelSpec canonical = b.build();
             if (!unused.isEmpty() && !allowUnused) {
-                throw unused(sd, unused, canonical);
+                throw unused(sd, unused, canonical, spec.readout());
             }
             return new LstmModel(canonical, embedding, base.lstm(), layers, base.prefix(), base.cell(), unused);
         } catch (ModelException e) {
@@ -257,11 +257,12 @@ public final class PipelineLoader {
         }
     }
 
-    private static ModelException unused(StateDict sd, List<String> unused, ModelSpec spec) {
+    /** @param readout the readout the user chose, or null when the spec was inferred */
+    private static ModelException unused(StateDict sd, List<String> unused, ModelSpec spec, Readout readout) {
         StringBuilder m = new StringBuilder(sd.sourceName()).append(": the model '").append(spec).append("' leaves ")
                 .append(unused.size()).append(unused.size() == 1 ? " tensor" : " tensors").append(" of the file unused: ")
                 .append(abbreviate(unused)).append(". Running without them would give a wrong answer.");
-        String s = suggestion(sd, spec, spec.head().isEmpty() && spec.readout() == Readout.ALL ? Readout.LAST : spec.readout());
+        String s = suggestion(sd, spec, readout);
         if (s != null) {
             m.append(" A spec that uses them: --model \"").append(s).append("\" (LoadOptions.withSpec); put in the readout")
                     .append(" (all, last, last-valid, hn, mean, max) and the activations (relu, gelu, tanh, dropout, ...) your")
@@ -275,7 +276,8 @@ public final class PipelineLoader {
 
     /**
      * A spec that would use every tensor of the file: the LSTM, an embedding before it when a module listed before it
-     * fits its input, and every other module in file order as a head layer; null when none builds.
+     * fits its input, and every other module in file order as a head layer; null when none builds. The readout is the
+     * one given, else {@code all} for a single Linear (today's reading) and {@code last} for a longer head.
      */
     static String suggestion(StateDict sd, ModelSpec current, Readout readout) {
         String lstmName;
@@ -320,7 +322,10 @@ public final class PipelineLoader {
                 batchNorm |= own.containsKey("running_mean");
             }
         }
-        Readout r = readout == Readout.ALL && batchNorm ? Readout.LAST : readout;
+        Readout r = readout != null ? readout : head.size() <= 1 ? Readout.ALL : Readout.LAST;
+        if (r == Readout.ALL && batchNorm) {
+            r = Readout.LAST;
+        }
         ModelSpec.Builder b = ModelSpec.builder().embedding(embedding).lstm(lstmName).readout(r);
         for (String h : head) {
             b.layer(h);
