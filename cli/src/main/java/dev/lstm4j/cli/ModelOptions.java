@@ -1,6 +1,10 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.LoadOptions;
 import dev.lstm4j.LstmModel;
+import dev.lstm4j.ModelException;
+import dev.lstm4j.Readout;
+import dev.lstm4j.internal.io.PipelineLoader;
 import dev.lstm4j.internal.io.ModelLoader;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.internal.io.WeightsFiles;
@@ -27,6 +31,16 @@ final class ModelOptions {
     @Option(names = "--no-head", description = "Ignore any Linear head in the file.")
     boolean noHead;
 
+    @Option(names = "--model", paramLabel = "SPEC", description = {"The whole model in one line, e.g. \"emb > lstm > last > fc1 > relu > dropout > fc2\":",
+            "[embedding >] LSTM > readout (all, last, last-valid, hn, mean, max) > head layers (state-dict prefixes,",
+            "or relu, gelu, gelu-tanh, tanh, sigmoid, softmax, logsoftmax, dropout). Replaces --prefix/--head and the",
+            "spec stored in the file by lstm4j convert. See docs/models.md."})
+    String spec;
+
+    @Option(names = "--allow-unused", description = {"Run even when the file holds tensors the model does not use (by default an error,",
+            "since a skipped layer gives a wrong answer); they are listed on stderr."})
+    boolean allowUnused;
+
     ModelLoader.Options loaderOptions() {
         return new ModelLoader.Options(prefix, head, noHead);
     }
@@ -36,7 +50,43 @@ final class ModelOptions {
         return WeightsFiles.read(weights, key);
     }
 
+    /** --model, --prefix, --head, --no-head and --allow-unused as library options. */
+    LoadOptions loadOptions() {
+        LoadOptions o = LoadOptions.defaults().withPrefix(prefix).withCheckpointKey(key).withSpec(spec);
+        o = noHead ? o.withoutHead() : head != null ? o.withHead(head) : o;
+        return allowUnused ? o.allowingUnused() : o;
+    }
+
     LstmModel load() {
-        return ModelLoader.fromStateDict(read(), loaderOptions());
+        return load(read());
+    }
+
+    /** The model of a state dict already read; says loudly on stderr which tensors --allow-unused left out. */
+    LstmModel load(StateDict sd) {
+        return resolve(sd).model();
+    }
+
+    PipelineLoader.Loaded resolve(StateDict sd) {
+        PipelineLoader.Loaded l = PipelineLoader.resolve(sd, loadOptions());
+        if (!l.model().ignoredKeys().isEmpty()) {
+            System.err.println("lstm4j: warning: --allow-unused: the model '" + l.model().spec() + "' leaves out "
+                    + String.join(", ", l.model().ignoredKeys()) + "; its results are not those of the saved network");
+        }
+        return l;
+    }
+
+    /**
+     * The model, for a command that runs it one step at a time: only an LSTM with at most one Linear on each step
+     * (readout all or last), since the stream's output at step t is that step's result.
+     */
+    LstmModel loadStepwise(String command) {
+        LstmModel m = load();
+        boolean ok = m.embedding() == null && (m.layers().isEmpty() || m.head() != null)
+                && (m.readout() == Readout.ALL || m.readout() == Readout.LAST);
+        if (!ok) {
+            throw new ModelException(command + " runs an LSTM with at most one Linear on each step (lstm > all > fc); this model is '"
+                    + m.spec() + "'. Use lstm4j run for the whole model");
+        }
+        return m;
     }
 }

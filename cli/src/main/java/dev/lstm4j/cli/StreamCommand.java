@@ -67,7 +67,7 @@ final class StreamCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        LstmModel m = model.load();
+        LstmModel m = model.loadStepwise("stream");
         LstmSession session = loadState == null ? new LstmSession(m.lstm()) : LstmSession.restore(m.lstm(), read(loadState));
         Linear head = m.head();
         boolean f32 = m.lstm().precision() == Precision.F32;
