@@ -8,12 +8,19 @@ import dev.lstm4j.internal.io.PipelineLoader;
 import dev.lstm4j.internal.io.ModelLoader;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.internal.io.WeightsFiles;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
 
 import java.nio.file.Path;
 
 /** Options shared by every command that loads weights. */
 final class ModelOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
     @Option(names = "--weights", required = true, paramLabel = "FILE",
             description = "Weights file: safetensors, torch.save (.pt/.pth) or .npz, detected by content.")
     Path weights;
@@ -69,7 +76,8 @@ final class ModelOptions {
     PipelineLoader.Loaded resolve(StateDict sd) {
         PipelineLoader.Loaded l = PipelineLoader.resolve(sd, loadOptions());
         if (!l.model().ignoredKeys().isEmpty()) {
-            System.err.println("lstm4j: warning: --allow-unused: the model '" + l.model().spec() + "' leaves out "
+            PrintWriter err = mixee != null ? mixee.commandLine().getErr() : new PrintWriter(System.err, true);
+            err.println("lstm4j: warning: --allow-unused: the model '" + l.model().spec() + "' leaves out "
                     + String.join(", ", l.model().ignoredKeys()) + "; its results are not those of the saved network");
         }
         return l;
