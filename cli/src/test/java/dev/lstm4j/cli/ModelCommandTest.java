@@ -103,6 +103,15 @@ class ModelCommandTest {
     }
 
     @Test
+    void traceShowsTheHeadOfAnEmbeddingModel() {
+        Path d = FIX.resolve("emb_tagger_f32");
+        Cli c = Cli.run("trace", "--weights", d.resolve("model.pt").toString(), "--model", "emb > lstm > all > fc > logsoftmax",
+                "--input", d.resolve("input.npy").toString(), "--step", "0");
+        assertEquals(0, c.code(), c.toString());
+        assertTrue(c.out().contains("LogSoftmax(dim=-1)") && c.out().contains("model 'emb > lstm > all > fc > logsoftmax'"), c.out());
+    }
+
+    @Test
     void streamRefusesAWholeModel() {
         Path d = FIX.resolve("bi_classifier_f32");
         Cli c = Cli.run("stream", "--weights", d.resolve("model.pt").toString(), "--model", "lstm > hn > fc > softmax");
