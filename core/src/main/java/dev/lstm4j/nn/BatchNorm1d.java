@@ -52,7 +52,7 @@ public final class BatchNorm1d implements Layer {
 
     @Override
     public String describe() {
-        return "BatchNorm1d(" + features + ", eps=" + eps + ", affine=" + (w != null ? "True" : "False") + ") in eval mode";
+        return "BatchNorm1d(" + features + ", eps=" + Erf.py(eps) + ", affine=" + (w != null ? "True" : "False") + ") in eval mode";
     }
 
     @Override

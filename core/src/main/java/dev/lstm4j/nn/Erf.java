@@ -1,8 +1,23 @@
 package dev.lstm4j.nn;
 
-/** The error function, which {@link Math} lacks, to double precision. */
+/** The error function, which {@link Math} lacks, to double precision; and Python's way of printing a float. */
 final class Erf {
     private Erf() {
+    }
+
+    /** As Python's {@code repr(float)} for the values layers print: {@code 1e-05}, {@code 0.001}. */
+    static String py(double v) {
+        String s = Double.toString(v);
+        int e = s.indexOf('E');
+        if (e < 0) {
+            return s;
+        }
+        String mant = s.substring(0, e);
+        if (mant.endsWith(".0")) {
+            mant = mant.substring(0, mant.length() - 2);
+        }
+        int exp = Integer.parseInt(s.substring(e + 1));
+        return mant + "e" + (exp < 0 ? "-" : "+") + (Math.abs(exp) < 10 ? "0" : "") + Math.abs(exp);
     }
 
     /**
