@@ -20,7 +20,7 @@ import java.nio.file.Path;
  * <p>After the cell's rows come the model's: the readout (name {@code readout:KEYWORD}) and each head layer's output
  * (name as in the spec, e.g. {@code fc1}, {@code relu}), with {@code layer} {@code head}, {@code direction} empty, and
  * {@code step} empty when the readout gives one vector per sequence (for the readout {@code all} the readout is the
- * LSTM's output itself and is not repeated). They follow the trace's batch and step filter.
+ * LSTM's output itself and is not repeated). They follow the trace's batch and step filter; padded steps have none.
  */
 public final class TraceCsv {
     /** The header row. */
@@ -66,7 +66,7 @@ public final class TraceCsv {
             }
             b.setLength(0);
             if (perStep) {
-                for (int t = 0; t < trace.steps(); t++) {
+                for (int t = 0; t < trace.lengths()[batch]; t++) {
                     if (f.steps() != null && !f.steps().contains(t)) {
                         continue;
                     }
