@@ -14,6 +14,13 @@ then compare OUTDIR/{output,h_n,c_n,head}.npy with PyTorch elementwise:
 float32 |d| <= 1e-5*max(1,|expected|), float64 |d| <= 1e-10*max(1,|expected|),
 NaN must match NaN, shapes must match exactly.
 
+After the LSTM configurations, --pipelines N (default 12) random whole models
+(live_pipelines.py: optional nn.Embedding, a readout among all/last/last-valid/
+hn/mean/max, 0-4 head layers among Linear, LayerNorm, BatchNorm1d and the
+activations) are saved with torch.save, run with `run --model SPEC`, converted
+with `convert --model SPEC` and run again with no flags; y, output, h_n, c_n
+are compared as above.
+
 Then (unless --no-convert) the conversion check of convert_check.py: the
 same state dict saved by torch.save (plain, checkpoint, views) or np.savez,
 converted by `<cli> convert`, read back by safetensors_io.read_safetensors and
@@ -45,6 +52,7 @@ sys.path.insert(0, HERE)
 from safetensors_io import write_safetensors  # noqa: E402
 from convert_check import check_convert  # noqa: E402
 from lstm_records import keyed_state_dict  # noqa: E402
+import live_pipelines  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_CLI = os.path.join(REPO, "bin", "lstm4j")
@@ -292,6 +300,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per CLI run")
     ap.add_argument("--no-convert", action="store_true",
                     help="skip the conversion check (torch.save/.npz -> lstm4j convert -> safetensors, compared exactly)")
+    ap.add_argument("--pipelines", type=int, default=12,
+                    help="random whole models (embedding, readout, head layers; live_pipelines.py) after the LSTMs (default 12)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
 
@@ -331,6 +341,23 @@ def main():
         else:
             failed += 1
             print("      kept: %s (command in command.txt)" % work, flush=True)
+    # whole models, from their own random stream so the configurations above stay as they were
+    prng = random.Random(seed ^ 0x5EED)
+    for k in range(args.pipelines):
+        pc = live_pipelines.draw(prng)
+        if args.only:
+            continue
+        ok, maxdiff, msgs, work = live_pipelines.run_one(k, pc, cli, root, args.timeout, compare, lambda d: TOL[d])
+        print("[p%2d] %-95s max|d|=%-9.3g %s" % (k, live_pipelines.summary(pc), maxdiff, "OK" if ok else "FAIL"), flush=True)
+        for m in msgs:
+            print("      " + m, flush=True)
+        if ok:
+            passed += 1
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+        else:
+            failed += 1
+            print("      kept: %s (commands in command.txt)" % work, flush=True)
     if failed == 0 and not args.keep:
         shutil.rmtree(root, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed), flush=True)

@@ -3,11 +3,11 @@ package dev.lstm4j;
 import dev.lstm4j.internal.Validate;
 
 /**
- * An {@code nn.Linear} layer: {@code y = W h + b}, applied to the last dimension of its input.
+ * An {@code nn.Linear} layer: {@code y = W h + b}, applied to the last dimension of its input. Immutable and thread-safe.
  *
  * <p>Shapes: weight {@code (O, F)}, bias {@code (O,)} or null; input {@code (..., F)} gives {@code (..., O)}.
  */
-public final class Linear {
+public final class Linear implements dev.lstm4j.nn.Layer {
     private final Tensor weight;
     private final Tensor bias;
     private final Precision precision;
@@ -51,6 +51,18 @@ public final class Linear {
 
     public Precision precision() {
         return precision;
+    }
+
+    @Override
+    public String describe() {
+        return "Linear(in_features=" + inFeatures() + ", out_features=" + outFeatures() + ", bias=" + (bias != null ? "True" : "False") + ")";
+    }
+
+    @Override
+    public int outFeatures(int inFeatures) {
+        Validate.model(inFeatures == inFeatures(), "linear: in_features is " + inFeatures() + " but its input has " + inFeatures
+                + " features");
+        return outFeatures();
     }
 
     /**

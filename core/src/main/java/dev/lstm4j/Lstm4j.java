@@ -1,7 +1,7 @@
 package dev.lstm4j;
 
 import dev.lstm4j.internal.io.Csv;
-import dev.lstm4j.internal.io.ModelLoader;
+import dev.lstm4j.internal.io.PipelineLoader;
 import dev.lstm4j.internal.io.Npy;
 import dev.lstm4j.internal.io.Safetensors;
 import dev.lstm4j.internal.io.WeightsFiles;
@@ -34,10 +34,13 @@ public final class Lstm4j {
 
     /**
      * Loads a model from {@code .safetensors}, {@code torch.save} ({@code .pt}/{@code .pth}) or {@code .npz} weights,
-     * detected by content, finding the LSTM and its head by key names and shapes.
+     * detected by content: as the spec stored in the file says ({@link ModelSpec#METADATA_KEY}, written by
+     * {@code lstm4j convert}), else the LSTM and the Linear head beside it, found by key names and shapes, the head on
+     * every step ({@code lstm > all > fc}). Declare any other model with {@link LoadOptions#withSpec}.
      *
      * @throws FileFormatException when the file cannot be read
-     * @throws ModelException      when its tensors do not make a valid LSTM, or the choice is ambiguous
+     * @throws ModelException      when its tensors do not make a valid model, the choice is ambiguous, or the model
+     *                             leaves tensors of the file unused (the message names them and a spec that uses them)
      */
     public static LstmModel load(Path weights) {
         return load(weights, LoadOptions.defaults());
@@ -50,8 +53,7 @@ public final class Lstm4j {
 
     /** Builds a model from tensors already read, e.g. by {@link #readWeights(Path)}. */
     public static LstmModel load(StateDict weights, LoadOptions options) {
-        ModelLoader.Options o = new ModelLoader.Options(options.prefix(), options.head(), options.noHead());
-        LstmModel m = ModelLoader.fromStateDict(weights, options.maxBytes() > 0 ? o.withMaxBytes(options.maxBytes()) : o);
+        LstmModel m = PipelineLoader.load(weights, options);
         return m.withEngine(options.engine());
     }
 

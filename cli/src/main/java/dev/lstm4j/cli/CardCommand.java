@@ -75,7 +75,7 @@ final class CardCommand implements Callable<Integer> {
             }
         } else {
             LstmModel m = model.load();
-            InputOptions.Loaded in = inputs.load();
+            InputOptions.Loaded in = m.embedding() != null ? TokenInput.load(inputs) : inputs.load();
             checkSize(m, in);
             trace = Trace.record(m, in.input(), ForwardOptions.defaults().withLayout(in.layout()).withInitial(in.initial()).withLengths(in.lengths()), filter);
             title = String.valueOf(model.weights.getFileName());

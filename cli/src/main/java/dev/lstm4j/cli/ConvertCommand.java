@@ -1,6 +1,9 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.LoadOptions;
 import dev.lstm4j.Lstm4jException;
+import dev.lstm4j.ModelSpec;
+import dev.lstm4j.internal.io.PipelineLoader;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.internal.io.Safetensors;
 import dev.lstm4j.StateDict;
@@ -29,6 +32,7 @@ import java.util.concurrent.Callable;
                 + "compared before the command reports success."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j convert --weights model.pt --out model.safetensors",
+                "  lstm4j convert --weights model.pt --model \"emb > lstm > hn > fc\" --out model.safetensors",
                 "  lstm4j convert --weights checkpoint.pt --key model --out model.safetensors",
                 "  lstm4j convert --weights weights.npz --out model.safetensors"})
 final class ConvertCommand implements Callable<Integer> {
@@ -42,6 +46,10 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The safetensors file to write (replaced if it exists).")
     Path out;
+
+    @Option(names = "--model", paramLabel = "SPEC", description = {"The whole model, e.g. \"lstm > last > fc1 > relu > fc2\" (see run --help):",
+            "checked against the tensors and stored in the file's metadata (lstm4j.model), so run needs no flags."})
+    String modelSpec;
 
     @Spec
     CommandSpec spec;
@@ -68,6 +76,10 @@ final class ConvertCommand implements Callable<Integer> {
         if (sd.metadata().containsKey("key")) {
             metadata.put("source_key", sd.metadata().get("key"));
         }
+        String stored = modelSpec(sd);
+        if (stored != null) {
+            metadata.put(ModelSpec.METADATA_KEY, stored);
+        }
         Safetensors.write(out, sd.tensors(), metadata);
         verify(sd, Safetensors.read(out));
         TreeSet<String> dtypes = new TreeSet<>();
@@ -82,8 +94,25 @@ final class ConvertCommand implements Callable<Integer> {
         }
         spec.commandLine().getOut().println("wrote " + out + ": " + sd.tensors().size() + " tensors (" + String.join(", ", dtypes) + "), "
                 + bytes + " bytes, from " + weights + " (" + sd.format()
-                + (sd.metadata().containsKey("key") ? ", key '" + Text.oneLine(sd.metadata().get("key")) + "'" : "") + "); read back identical");
+                + (sd.metadata().containsKey("key") ? ", key '" + Text.oneLine(sd.metadata().get("key")) + "'" : "") + "); read back identical"
+                + (stored == null ? "" : "; model '" + stored + "' stored in the metadata"));
         return 0;
+    }
+
+    /**
+     * The spec to store: --model (checked against the tensors), or the one the file holds already; null otherwise, with
+     * a note, since a guessed readout stored in the file would look declared.
+     */
+    private String modelSpec(StateDict sd) {
+        if (modelSpec != null) {
+            return PipelineLoader.load(sd, LoadOptions.defaults().withSpec(modelSpec)).spec().toString();
+        }
+        if (sd.metadata().containsKey(ModelSpec.METADATA_KEY)) {
+            return PipelineLoader.load(sd, LoadOptions.defaults()).spec().toString();
+        }
+        spec.commandLine().getErr().println("lstm4j: note: no --model given, so no model spec is stored; run will find the LSTM and"
+                + " its head by themselves (lstm > all > fc) or refuse unused tensors. Store one with --model \"lstm > last > fc\"");
+        return null;
     }
 
     /** The written file must hold exactly what was read: same names in order, dtypes, shapes and values. */

@@ -4,6 +4,10 @@ import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
 
+import dev.lstm4j.Readout;
+
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /** Human-readable text for models and vectors, shared by the commands. */
@@ -23,7 +27,24 @@ final class Describe {
                     .append(m.head().bias() == null ? ", bias=False" : "").append(") at prefix '").append(Text.oneLine(m.headPrefix())).append('\'');
         }
         b.append(", computing in ").append(m.lstm().precision().dtype().torchName());
+        if (m.head() == null && !m.layers().isEmpty() || m.embedding() != null || m.readout() != Readout.ALL) {
+            b.append(", model '").append(m.spec()).append('\'');
+        }
         return b.toString();
+    }
+
+    /** One line per stage: name, then PyTorch's repr of it. */
+    static List<String> pipeline(LstmModel m) {
+        List<String> l = new ArrayList<>();
+        if (m.embedding() != null) {
+            l.add(m.spec().embedding() + ": " + m.embedding().describe());
+        }
+        l.add(m.spec().lstm() + ": " + (m.cell() ? "LSTMCell" : m.lstm().config().toString()));
+        l.add(m.readout().keyword() + ": " + m.readout().torch());
+        for (int k = 0; k < m.layers().size(); k++) {
+            l.add(m.spec().head().get(k) + ": " + m.layers().get(k).describe());
+        }
+        return l;
     }
 
     static String vector(double[] v) {

@@ -6,7 +6,8 @@ import dev.lstm4j.Lstm4j;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.internal.io.Json;
-import dev.lstm4j.internal.io.ModelLoader;
+import dev.lstm4j.ModelSpec;
+import dev.lstm4j.internal.io.PipelineLoader;
 import dev.lstm4j.StateDict;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -62,8 +63,17 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.println();
         try {
-            LstmModel m = Lstm4j.load(sd, model.loadOptions());
+            PipelineLoader.Loaded l = model.resolve(sd);
+            LstmModel m = l.model();
             out.println("model:    " + Describe.model(m));
+            out.println("spec:     " + m.spec() + "  (" + switch (l.source()) {
+                case GIVEN -> "from --model";
+                case FILE_METADATA -> "stored in the file, " + ModelSpec.METADATA_KEY;
+                case INFERRED -> "inferred: the head on every step; give --model for another readout";
+            } + ")");
+            for (String line : Describe.pipeline(m)) {
+                out.println("          " + line);
+            }
             if (!m.ignoredKeys().isEmpty()) {
                 out.println("ignored:  " + Text.oneLine(String.join(", ", m.ignoredKeys())) + " (not part of the LSTM or its head)");
             }
@@ -95,8 +105,12 @@ final class InspectCommand implements Callable<Integer> {
         o.put("tensors", tensors);
         int code;
         try {
-            LstmModel m = Lstm4j.load(sd, model.loadOptions());
+            PipelineLoader.Loaded l = model.resolve(sd);
+            LstmModel m = l.model();
             LstmConfig c = m.lstm().config();
+            o.put("spec", m.spec().toString());
+            o.put("spec_source", l.source().toString().toLowerCase(java.util.Locale.ROOT));
+            o.put("pipeline", Describe.pipeline(m));
             Map<String, Object> lstm = new LinkedHashMap<>();
             lstm.put("kind", m.cell() ? "LSTMCell" : "LSTM");
             lstm.put("prefix", m.prefix());

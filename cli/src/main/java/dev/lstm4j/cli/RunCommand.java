@@ -5,7 +5,9 @@ import dev.lstm4j.EngineChoice;
 import dev.lstm4j.InputException;
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.LstmModel;
+import dev.lstm4j.Readout;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.internal.io.PipelineLoader;
 import dev.lstm4j.internal.io.Csv;
 import dev.lstm4j.internal.io.Npy;
 import picocli.CommandLine.Command;
@@ -25,11 +27,15 @@ import java.util.concurrent.Callable;
 
 /** {@code lstm4j run}: the forward pass on a file of data, results written as .npy (and CSV). */
 @Command(name = "run", header = "Runs the model on a CSV or .npy input; writes output, h_n, c_n (and head) as .npy.", mixinStandardHelpOptions = true,
-        description = {"Runs the LSTM (and its Linear head) on the input and writes output.npy, h_n.npy, c_n.npy "
-                + "and head.npy (when there is a head) to --out, in PyTorch's shapes for that input. "
-                + "A CSV input also gets CSV copies of each result."},
+        description = {"Runs the model on the input and writes y.npy (what PyTorch's model(x) returns), the LSTM's",
+                "output.npy, h_n.npy, c_n.npy, and head.npy (when there is a head, the same as y) to --out, in PyTorch's shapes.",
+                "The model is --model, else the spec stored in the file (lstm4j convert --model), else the LSTM",
+                "with the Linear found beside it on every step; tensors the model leaves unused are an error.",
+                "A CSV input also gets CSV copies of each result."},
         footerHeading = "%nExamples:%n",
         footer = {"  lstm4j run --weights model.safetensors --input series.csv --out results/",
+                "  lstm4j run --weights model.pt --model \"lstm > last > fc1 > relu > dropout > fc2\" --input batch.npy --out results/",
+                "  lstm4j run --weights tagger.pt --model \"emb > lstm > all > fc\" --input ids.npy --out results/",
                 "  lstm4j run --weights model.safetensors --input batch.npy --out results/",
                 "  lstm4j run --weights model.safetensors --input prices.csv --columns value --out results/ --force",
                 "  lstm4j run --weights model.safetensors --input padded.npy --lengths 5,2,4 --out results/",
@@ -50,7 +56,8 @@ final class RunCommand implements Callable<Integer> {
     boolean force;
 
     /** Every file run can write to --out. */
-    static final List<String> RESULT_FILES = List.of("output.npy", "h_n.npy", "c_n.npy", "head.npy", "output.csv", "h_n.csv", "c_n.csv", "head.csv");
+    static final List<String> RESULT_FILES = List.of("output.npy", "h_n.npy", "c_n.npy", "head.npy", "y.npy", "output.csv", "h_n.csv", "c_n.csv",
+            "head.csv", "y.csv");
 
     @Option(names = "--reference", description = "Compute on the readable reference path (one method per equation)"
             + " instead of the fast kernels.")
@@ -63,13 +70,14 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         List<String> stale = staleResults();
-        LstmModel m = model.load();
+        PipelineLoader.Loaded loaded = model.resolve(model.read());
+        LstmModel m = loaded.model();
         if (reference) {
             m = m.withEngine(EngineChoice.REFERENCE);
         }
-        InputOptions.Loaded in = inputs.load();
+        InputOptions.Loaded in = m.embedding() != null ? TokenInput.load(inputs) : inputs.load();
         // the reference path reports each step; the fast path reports none (an observer would move the run off it)
-        long steps = totalSteps(m.lstm().config(), in.input());
+        long steps = totalSteps(m.lstm().config(), m.embedding() != null ? in.input().reshape(in.input().elementCount(), 1) : in.input());
         boolean stepwise = !m.lstm().usesFastPath();
         Progress progress = stepwise ? Progress.forTerminal(err, steps) : Progress.elapsedOnTerminal(err, steps);
         LstmModel.Result r = m.forward(in.input(), ForwardOptions.defaults().withLayout(in.layout()).withInitial(in.initial()).withLengths(in.lengths()).withObserver(stepwise ? progress : null));
@@ -89,6 +97,7 @@ final class RunCommand implements Callable<Integer> {
         if (r.head() != null) {
             write("head", r.head(), in.csv(), written, files);
         }
+        write("y", r.y(), in.csv(), written, files);
         for (String f : stale) {
             if (!files.contains(f)) {
                 try {
@@ -99,6 +108,11 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         spec.commandLine().getOut().println("wrote " + String.join(", ", written) + " to " + out + "  [" + Describe.model(m) + "]");
+        if (loaded.source() == PipelineLoader.SpecSource.INFERRED && !m.layers().isEmpty()) {
+            err.println("lstm4j: note: no --model given and none stored in the file, so the head runs on every step ('" + m.spec()
+                    + "'); if your forward() reads out[:, -1], h_n or a pooling, say so, e.g. --model \"" + m.spec().withReadout(Readout.LAST)
+                    + "\" (docs/models.md)");
+        }
         return 0;
     }
 

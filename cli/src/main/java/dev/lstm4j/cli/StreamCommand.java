@@ -110,7 +110,7 @@ final class StreamCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        LstmModel m = model.load();
+        LstmModel m = model.loadStepwise("stream");
         LstmSession session = loadState == null ? new LstmSession(m.lstm()) : LstmSession.restore(m.lstm(), read(loadState));
         StateFile state = saveState == null ? null : new StateFile(session, saveState, err);
         if (state != null) {

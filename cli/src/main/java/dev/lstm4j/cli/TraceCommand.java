@@ -54,7 +54,7 @@ final class TraceCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         LstmModel m = model.load();
-        InputOptions.Loaded in = inputs.load();
+        InputOptions.Loaded in = m.embedding() != null ? TokenInput.load(inputs) : inputs.load();
         Trace trace = Trace.record(m, in.input(), ForwardOptions.defaults().withLayout(in.layout()).withInitial(in.initial()).withLengths(in.lengths()), filter.filter());
         List<String> wrote = new ArrayList<>();
         if (json != null) {

@@ -85,7 +85,10 @@ class TraceCommandTest {
         }
         List<String> lines = Files.readAllLines(csv);
         assertEquals("layer,direction,batch,step,name,index,value", lines.get(0));
-        assertEquals(1 + 4 * (6 + 3 + 7 + 13 * 7 + 3), lines.size());
+        // the cell's rows, then the head's output (2 features) at the same 4 (row, step) pairs, padding left out
+        assertEquals(4 * (6 + 3 + 7 + 13 * 7 + 3), lines.stream().skip(1).filter(l -> !l.startsWith("head,")).count());
+        assertEquals(4 * 2, lines.stream().filter(l -> l.startsWith("head,,")).count());
+        assertEquals(1 + 4 * (6 + 3 + 7 + 13 * 7 + 3) + 4 * 2, lines.size());
     }
 
     @Test

@@ -72,7 +72,13 @@ public final class Card {
                 .append(",\"batch\":").append(trace.batch()).append(",\"steps\":").append(trace.steps()).append(",\"lengths\":")
                 .append(Json.write(java.util.Arrays.stream(trace.lengths()).boxed().toList()));
         b.append(",\"head\":");
-        head(b, trace);
+        if (trace.readout().perStep()) {
+            perStep(b, trace, trace.head());
+        } else {
+            b.append("null");
+        }
+        b.append(",\"model\":");
+        model(b, trace);
         b.append(",\"series\":{");
         boolean firstSeries = true;
         for (int layer = 0; layer < c.numLayers(); layer++) {
@@ -111,14 +117,58 @@ public final class Card {
         return b.toString();
     }
 
-    /** The head's output per batch row and step, {@code [row][t][k]}, or null. */
-    private static void head(StringBuilder b, Trace trace) {
-        Tensor y = trace.head();
+    /**
+     * The whole model: its spec, the readout and each head layer's output per batch row, {@code [row][t][k]} (null for
+     * padding) after the readout {@code all}, else {@code [row][k]}.
+     */
+    private static void model(StringBuilder b, Trace trace) {
+        boolean perStep = trace.readout().perStep();
+        b.append("{\"spec\":");
+        Json.quote(b, trace.spec());
+        b.append(",\"readout\":");
+        Json.quote(b, trace.readout().keyword());
+        b.append(",\"readout_torch\":");
+        Json.quote(b, trace.readout().torch());
+        b.append(",\"per_step\":").append(perStep).append(",\"readout_values\":");
+        if (perStep) {
+            b.append("null");
+        } else {
+            perRow(b, trace, trace.readoutValues());
+        }
+        b.append(",\"layers\":[");
+        for (int k = 0; k < trace.layers().size(); k++) {
+            Trace.LayerOutput l = trace.layers().get(k);
+            b.append(k == 0 ? "{" : ",{").append("\"name\":");
+            Json.quote(b, l.name());
+            b.append(",\"layer\":");
+            Json.quote(b, l.layer());
+            b.append(",\"values\":");
+            if (perStep) {
+                perStep(b, trace, l.output());
+            } else {
+                perRow(b, trace, l.output());
+            }
+            b.append('}');
+        }
+        b.append("]}");
+    }
+
+    /** One vector per batch row, {@code [row][k]}. */
+    private static void perRow(StringBuilder b, Trace trace, Tensor y) {
+        b.append('[');
+        for (int row = 0; row < trace.batch(); row++) {
+            b.append(row == 0 ? "" : ",");
+            TraceJson.numbers(b, trace.vectorAt(y, row, -1));
+        }
+        b.append(']');
+    }
+
+    /** A per-step tensor per batch row and step, {@code [row][t][k]}, null for padding; null when there is none. */
+    private static void perStep(StringBuilder b, Trace trace, Tensor y) {
         if (y == null) {
             b.append("null");
             return;
         }
-        int o = y.size(-1);
         b.append('[');
         for (int row = 0; row < trace.batch(); row++) {
             b.append(row == 0 ? "[" : ",[");
@@ -128,15 +178,7 @@ public final class Card {
                     b.append("null");
                     continue;
                 }
-                double[] v = new double[o];
-                for (int k = 0; k < o; k++) {
-                    v[k] = switch (trace.layout()) {
-                        case "unbatched" -> y.get(t, k);
-                        case "seq_first" -> y.get(t, row, k);
-                        default -> y.get(row, t, k);
-                    };
-                }
-                TraceJson.numbers(b, v);
+                TraceJson.numbers(b, trace.vectorAt(y, row, t));
             }
             b.append(']');
         }

@@ -8,6 +8,7 @@ import dev.lstm4j.LstmModel;
 import dev.lstm4j.LstmOutput;
 import dev.lstm4j.LstmState;
 import dev.lstm4j.Precision;
+import dev.lstm4j.Readout;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.internal.Validate;
 import dev.lstm4j.reference.Gate;
@@ -41,9 +42,25 @@ public final class Trace {
     private final Map<Key, TraceStep> index = new HashMap<>();
     private final LstmOutput output;
     private final Tensor head;
+    private final String spec;
+    private final Readout readout;
+    private final Tensor readoutValues;
+    private final List<LayerOutput> layers;
+
+    /**
+     * One head layer's output in the run.
+     *
+     * @param name   its name in the model spec (a state-dict prefix such as {@code fc1}, or a keyword such as {@code relu})
+     * @param layer  PyTorch's repr of the layer, e.g. {@code Linear(in_features=8, out_features=1, bias=True)}
+     * @param output its output: per step ({@code (B, T, F)} in the input's layout) after the readout {@code all}, else
+     *               one vector per batch row {@code (B, F)} ({@code (F,)} unbatched)
+     */
+    public record LayerOutput(String name, String layer, Tensor output) {
+    }
 
     private Trace(LstmConfig config, Precision precision, String layout, int batch, int steps, int[] lengths, TraceFilter filter,
-                  List<TraceStep> records, LstmOutput output, Tensor head) {
+                  List<TraceStep> records, LstmOutput output, Tensor head, String spec, Readout readout, Tensor readoutValues,
+                  List<LayerOutput> layers) {
         this.config = config;
         this.precision = precision;
         this.layout = layout;
@@ -61,6 +78,10 @@ public final class Trace {
         }
         this.output = output;
         this.head = head;
+        this.spec = spec;
+        this.readout = readout;
+        this.readoutValues = readoutValues;
+        this.layers = List.copyOf(layers);
     }
 
     /** Records every step of {@code model.forward(input)} (batch-first or unbatched input, zero initial state). */
@@ -88,9 +109,13 @@ public final class Trace {
         int[] lengths = options.lengths();
         Lstm lstm = model.lstm();
         LstmConfig c = lstm.config();
-        Validate.input(input != null && (input.rank() == 2 || input.rank() == 3), "input: expected a 3-D batch (B, T, I) / (T, B, I)"
-                + " or a 2-D unbatched sequence (T, I), got " + (input == null ? "null" : "shape " + Tensor.shapeString(input.shape())));
-        boolean unbatched = input.rank() == 2;
+        // a model with an embedding takes token ids, one dimension fewer
+        int r0 = model.embedding() == null ? 0 : 1;
+        Validate.input(input != null && (input.rank() == 2 - r0 || input.rank() == 3 - r0), r0 == 0 ? "input: expected a 3-D batch"
+                + " (B, T, I) / (T, B, I) or a 2-D unbatched sequence (T, I), got " + (input == null ? "null" : "shape "
+                + Tensor.shapeString(input.shape())) : "input: expected token ids (B, T) / (T, B) or an unbatched (T,), got "
+                + (input == null ? "null" : "shape " + Tensor.shapeString(input.shape())));
+        boolean unbatched = input.rank() == 2 - r0;
         boolean seqFirst = !unbatched && layout == Layout.SEQ_FIRST;
         int b = unbatched ? 1 : input.size(seqFirst ? 1 : 0);
         int t = input.size(unbatched || seqFirst ? 0 : 1);
@@ -113,8 +138,12 @@ public final class Trace {
         if (lengths != null) {
             System.arraycopy(lengths, 0, lens, 0, b);
         }
+        List<LayerOutput> layers = new ArrayList<>();
+        for (int k = 0; k < model.layers().size(); k++) {
+            layers.add(new LayerOutput(model.spec().head().get(k), model.layers().get(k).describe(), r.layerOutputs().get(k)));
+        }
         return new Trace(c, lstm.precision(), unbatched ? "unbatched" : seqFirst ? "seq_first" : "batch_first", b, t, lens, f, records,
-                r.lstm(), r.head());
+                r.lstm(), r.head(), model.spec().toString(), model.readout(), r.readout(), layers);
     }
 
     private static void inRange(String what, Set<Integer> wanted, int count, String why) {
@@ -197,8 +226,50 @@ public final class Trace {
         return output;
     }
 
-    /** The head applied to the output, or null when the model has none. */
+    /** The head's final output (what the model returns), or null when the model has no head layers. */
     public Tensor head() {
         return head;
+    }
+
+    /** The model's spec, e.g. {@code lstm > last > fc1 > relu > fc2}. */
+    public String spec() {
+        return spec;
+    }
+
+    public Readout readout() {
+        return readout;
+    }
+
+    /** What the readout took from the LSTM: {@code output} itself for {@code all}, else {@code (B, F)} ({@code (F,)} unbatched). */
+    public Tensor readoutValues() {
+        return readoutValues;
+    }
+
+    /** Every head layer's output, in order. */
+    public List<LayerOutput> layers() {
+        return layers;
+    }
+
+    /**
+     * The vector of a per-step tensor (in this trace's layout) at a batch row and step, or of a per-sequence tensor
+     * ({@code (B, F)} or {@code (F,)}) at a batch row when {@code step} is negative.
+     */
+    public double[] vectorAt(Tensor t, int batch, int step) {
+        int f = t.size(-1);
+        int base;
+        if (step < 0) {
+            base = t.rank() == 1 ? 0 : batch * f;
+        } else {
+            base = switch (layout) {
+                case "unbatched" -> step * f;
+                case "seq_first" -> (step * this.batch + batch) * f;
+                default -> (batch * steps + step) * f;
+            };
+        }
+        double[] v = new double[f];
+        for (int k = 0; k < f; k++) {
+            v[k] = t.at(base + k);
+        }
+        return v;
     }
 }

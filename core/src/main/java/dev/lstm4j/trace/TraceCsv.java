@@ -16,6 +16,11 @@ import java.nio.file.Path;
  * Names are those of the JSON schema ({@code x, h_prev, c_prev, i_pre, i, f_pre, f, g_pre, g, o_pre, o,
  * f_c_prev, i_g, c, tanh_c, h, h_proj}); {@code pandas.read_csv(...).pivot(...)} brings back any table.
  * Values read back exactly: float32 as float32 text, float64 as float64 text; nan, inf, -inf as NumPy writes them.
+ *
+ * <p>After the cell's rows come the model's: the readout (name {@code readout:KEYWORD}) and each head layer's output
+ * (name as in the spec, e.g. {@code fc1}, {@code relu}), with {@code layer} {@code head}, {@code direction} empty, and
+ * {@code step} empty when the readout gives one vector per sequence (for the readout {@code all} the readout is the
+ * LSTM's output itself and is not repeated). They follow the trace's batch and step filter; padded steps have none.
  */
 public final class TraceCsv {
     /** The header row. */
@@ -44,6 +49,36 @@ public final class TraceCsv {
             for (Stage stage : Stage.values()) {
                 if (stage.inUnprojected() || trace.projected()) {
                     rows(b, where, stage.key(), stage.of(v), f32);
+                }
+            }
+            w.write(b.toString());
+        }
+        modelRows(w, trace, f32);
+    }
+
+    private static void modelRows(Writer w, Trace trace, boolean f32) throws IOException {
+        TraceFilter f = trace.filter();
+        boolean perStep = trace.readout().perStep();
+        StringBuilder b = new StringBuilder();
+        for (int batch = 0; batch < trace.batch(); batch++) {
+            if (f.batches() != null && !f.batches().contains(batch)) {
+                continue;
+            }
+            b.setLength(0);
+            if (perStep) {
+                for (int t = 0; t < trace.lengths()[batch]; t++) {
+                    if (f.steps() != null && !f.steps().contains(t)) {
+                        continue;
+                    }
+                    for (Trace.LayerOutput l : trace.layers()) {
+                        rows(b, "head,," + batch + "," + t + ",", l.name(), trace.vectorAt(l.output(), batch, t), f32);
+                    }
+                }
+            } else {
+                String where = "head,," + batch + ",,";
+                rows(b, where, "readout:" + trace.readout().keyword(), trace.vectorAt(trace.readoutValues(), batch, -1), f32);
+                for (Trace.LayerOutput l : trace.layers()) {
+                    rows(b, where, l.name(), trace.vectorAt(l.output(), batch, -1), f32);
                 }
             }
             w.write(b.toString());

@@ -93,7 +93,19 @@ public final class TraceJson {
         } else {
             tensor(b, trace.head());
         }
-        b.append("}}\n");
+        // the whole model: its spec, the readout and every head layer's output
+        b.append(",\n\"spec\":").append(Json.write(trace.spec()));
+        b.append(",\n\"readout\":{\"kind\":\"").append(trace.readout().keyword()).append("\",\"values\":");
+        tensor(b, trace.readoutValues());
+        b.append("},\n\"layers\":[");
+        for (int k = 0; k < trace.layers().size(); k++) {
+            Trace.LayerOutput l = trace.layers().get(k);
+            b.append(k > 0 ? ",\n" : "\n").append("{\"name\":").append(Json.write(l.name())).append(",\"layer\":")
+                    .append(Json.write(l.layer())).append(",\"output\":");
+            tensor(b, l.output());
+            b.append('}');
+        }
+        b.append("]}}\n");
         w.write(b.toString());
     }
 

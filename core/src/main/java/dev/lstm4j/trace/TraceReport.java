@@ -47,6 +47,26 @@ public final class TraceReport {
             step(c, s, out);
         }
         headAfter(trace, lastBatch, lastStep, out);
+        pooled(trace, out);
+    }
+
+    /** For a readout that gives one vector per sequence: per batch row, the readout and each head layer's output. */
+    private static void pooled(Trace trace, PrintWriter out) {
+        if (trace.readout().perStep()) {
+            return;
+        }
+        for (int b = 0; b < trace.batch(); b++) {
+            if (trace.filter().batches() != null && !trace.filter().batches().contains(b)) {
+                continue;
+            }
+            String title = "batch " + b + " · model '" + trace.spec() + "'";
+            out.println();
+            out.println("── " + title + " " + "─".repeat(Math.max(3, 76 - title.length())));
+            row(out, "readout " + trace.readout().keyword(), trace.readout().torch(), trace.vectorAt(trace.readoutValues(), b, -1));
+            for (Trace.LayerOutput l : trace.layers()) {
+                row(out, l.name(), l.layer(), trace.vectorAt(l.output(), b, -1));
+            }
+        }
     }
 
     private static String lengthsNote(Trace trace) {
@@ -59,23 +79,20 @@ public final class TraceReport {
     private static void headAfter(Trace trace, int batch, int step, PrintWriter out) {
         Tensor y = trace.head();
         int last = trace.config().numLayers() - 1;
-        if (y == null || batch < 0 || (trace.filter().layers() != null && !trace.filter().layers().contains(last))) {
+        if (y == null || !trace.readout().perStep() || batch < 0 || (trace.filter().layers() != null && !trace.filter().layers().contains(last))) {
             return;
         }
         if (step >= trace.lengths()[batch]) {
             return;
         }
-        int o = y.size(-1);
-        double[] v = new double[o];
-        for (int k = 0; k < o; k++) {
-            v[k] = switch (trace.layout()) {
-                case "unbatched" -> y.get(step, k);
-                case "seq_first" -> y.get(step, batch, k);
-                default -> y.get(batch, step, k);
-            };
-        }
         out.println();
-        row(out, "head (Linear)", "y_t = W·h_t + b", v);
+        if (trace.layers().size() == 1 && trace.layers().get(0).layer().startsWith("Linear")) {
+            row(out, "head (Linear)", "y_t = W·h_t + b", trace.vectorAt(y, batch, step));
+            return;
+        }
+        for (Trace.LayerOutput l : trace.layers()) {
+            row(out, l.name(), l.layer(), trace.vectorAt(l.output(), batch, step));
+        }
     }
 
     private static void step(LstmConfig c, TraceStep s, PrintWriter out) {

@@ -197,8 +197,8 @@
 
   // ---- plots over time ----
 
-  function plot(box, name, color, v, lo, hi) {
-    var s = series(), T = D.steps;
+  function plot(box, name, color, v, lo, hi, src) {
+    var s = src || series(), T = D.steps;
     var W = 180, H = 92, L = 36, R = 6, TOP = 8, B = 16;
     var wrap = document.createElement('div');
     wrap.className = 'plot';
@@ -258,6 +258,47 @@
     plot(box, 'output o', C.output, 'o', 0, 1);
     plot(box, 'cell state c', C.cell, 'c', null, null);
     if (D.proj_size > 0) { plot(box, 'hidden h (projected)', C.wire, 'h_proj', null, null); } else { plot(box, 'hidden h', C.wire, 'h', -1, 1); }
+    drawModel();
+  }
+
+  // the whole model: the input series, the readout and each head layer's output
+  function drawModel() {
+    var M = D.model, box = document.getElementById('model');
+    if (!M || !box) { return; }
+    box.innerHTML = '';
+    var spec = document.createElement('div');
+    spec.className = 'spec';
+    spec.textContent = M.spec;
+    box.appendChild(spec);
+    var grid = document.createElement('div');
+    grid.className = 'model-plots';
+    box.appendChild(grid);
+    var x = D.series['0,0,' + S.batch];
+    if (x) { plot(grid, 'input xₜ (layer 0)', C.cell, 'x', null, null, x); }
+    var last = M.layers.length ? M.layers[M.layers.length - 1] : null;
+    if (M.per_step && last && last.values[S.batch]) {
+      plot(grid, 'model output (' + last.name + ')', C.output, 'y', null, null, {y: last.values[S.batch]});
+    }
+    var rows = [];
+    if (M.per_step) {
+      rows.push(['readout ' + M.readout, M.readout_torch + ': every step goes to the head', null]);
+      M.layers.forEach(function (l) { var v = l.values[S.batch] && l.values[S.batch][S.step]; rows.push([l.name, l.layer + ' at t = ' + S.step, v]); });
+    } else {
+      rows.push(['readout ' + M.readout, M.readout_torch, M.readout_values[S.batch]]);
+      M.layers.forEach(function (l) { rows.push([l.name, l.layer, l.values[S.batch]]); });
+    }
+    var tbl = document.createElement('table');
+    tbl.className = 'stages';
+    rows.forEach(function (r) {
+      var tr = document.createElement('tr');
+      var a = document.createElement('th'); a.textContent = r[0]; tr.appendChild(a);
+      var b = document.createElement('td');
+      b.textContent = r[1] + (r[2] ? ' → [' + r[2].map(fmt).join(', ') + ']' : '');
+      if (r[2]) { b.title = r[2].join(', '); }
+      tr.appendChild(b);
+      tbl.appendChild(tr);
+    });
+    box.appendChild(tbl);
   }
 
   function drawEquations() {

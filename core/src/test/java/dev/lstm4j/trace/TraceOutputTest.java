@@ -128,7 +128,19 @@ class TraceOutputTest {
             // x, h_prev, c_prev; 8 gate arrays and 5 cell arrays of H; h_proj
             expected += v.x().length + v.hPrev().length + v.cPrev().length + 13 * v.c().length + v.h().length;
         }
-        assertEquals(expected, lines.length - 1);
+        // then the head's rows: each layer's output at each kept (batch row, step), checked against the tensor
+        int headRows = 0;
+        for (Trace.LayerOutput l : t.layers()) {
+            for (int step : List.of(0, 3)) {
+                double[] y = t.vectorAt(l.output(), 1, step);
+                for (int k = 0; k < y.length; k++) {
+                    assertEquals((double) (float) y[k], values.get("head,,1," + step + "," + l.name() + "," + k), l.name() + " " + step + " " + k);
+                    headRows++;
+                }
+            }
+        }
+        assertTrue(headRows > 0, "the fixture has a head");
+        assertEquals(expected + headRows, lines.length - 1);
     }
 
     @Test

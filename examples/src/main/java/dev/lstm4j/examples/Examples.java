@@ -1,6 +1,7 @@
 package dev.lstm4j.examples;
 
 import dev.lstm4j.ForwardOptions;
+import dev.lstm4j.LoadOptions;
 import dev.lstm4j.Lstm4j;
 import dev.lstm4j.LstmModel;
 import dev.lstm4j.LstmSession;
@@ -60,6 +61,21 @@ public final class Examples {
                 }
             }
         }
+
+        // a whole model, declared once: the same weights read as a forecaster, the Linear on the last step only
+        LstmModel forecaster = Lstm4j.load(weights, LoadOptions.defaults().withSpec("lstm > last > fc"));
+        Tensor y = forecaster.forward(x).y();   // (B, out) = fc(out[:, -1]), what PyTorch's model(x) returns
+        int o = y.size(1);
+        for (int row = 0; row < 2; row++) {
+            for (int k = 0; k < o; k++) {
+                double perStep = r.head().get(row, 3, k);
+                if (Math.abs(y.get(row, k) - perStep) > 1e-6 * Math.max(1, Math.abs(perStep))) {
+                    System.err.println("the forecaster's y differs from the per-step head at the last step");
+                    System.exit(1);
+                }
+            }
+        }
+        System.out.println("forecaster '" + forecaster.spec() + "': y " + Tensor.shapeString(y.shape()) + " = " + Arrays.toString(y.toFloatArray()));
 
         // trace: every gate of every step, on the readable reference path
         Trace trace = Trace.record(model, x);
