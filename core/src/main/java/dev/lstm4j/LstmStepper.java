@@ -32,8 +32,14 @@ import java.util.HexFormat;
  * h {@code (L, Hh)} and c {@code (L, H)}, stored key after key: h {@code (N, L, Hh)}, c {@code (N, L, H)}.
  */
 public final class LstmStepper {
-    /** Rows of the largest product; more streams are stepped in pieces of this many. */
+    /** Rows of the largest product on any machine (its bucket index bounds the slot table). */
     static final int MAX_ROWS = 1024;
+    /**
+     * Rows per thread of the largest product: 128 rows keep a thread's pre-activations (128 × 4H floats, 256 KB at
+     * H = 128) in its L2. 1,024-row products cost ~25% more per row than 128-row ones on this machine (CPU time per
+     * row-step, 9.5 vs 7.4 µs under load; docs/performance.md).
+     */
+    static final int ROWS_PER_THREAD = 128;
     /** Rows from which products come in power-of-two buckets; fewer streams run at their own size (products fuse from 16 rows). */
     static final int MIN_ROWS = 16;
 
@@ -42,6 +48,8 @@ public final class LstmStepper {
     private final FastLstm fast;  // null: reference path
     private final byte[] fingerprint;
     private final int in, hh, hs, layers;
+    /** Rows of the largest product here: {@link #ROWS_PER_THREAD} per thread of the fast path, at most MAX_ROWS. */
+    final int maxRows;
     /** Work buffers per bucket: index log2(rows), rows a power of two in MIN_ROWS..MAX_ROWS. */
     private final Slot[] slots = new Slot[Integer.numberOfTrailingZeros(MAX_ROWS) + 1];
     /** Work buffers for fewer than MIN_ROWS streams, at their own size: index rows. */
@@ -81,6 +89,7 @@ public final class LstmStepper {
         this.hh = config.outputHiddenSize();
         this.hs = config.hiddenSize();
         this.layers = config.numLayers();
+        this.maxRows = fast == null ? MAX_ROWS : Math.min(MAX_ROWS, Integer.highestOneBit(fast.threads()) * ROWS_PER_THREAD);
     }
 
     public Lstm lstm() {
@@ -198,8 +207,8 @@ public final class LstmStepper {
 
     /**
      * Steps N streams of a float32 model in place, allocating nothing per stream on the fast path once a batch of this
-     * size's bucket has been seen. N is cut into products of 1024, 512, … 16 rows and a last one of fewer than 16 rows at
-     * its own size, so no row is padded.
+     * size's bucket has been seen. N is cut into products of 128 rows per fast-path thread (at most 1,024), then halves of
+     * that down to 16 rows, and a last one of fewer than 16 rows at its own size, so no row is padded.
      *
      * @param n   streams, N ≥ 0
      * @param x   (N, I) one input per stream
@@ -248,7 +257,7 @@ public final class LstmStepper {
         }
         for (int done = 0; done < n; ) {
             int rest = n - done;
-            int cap = rest >= MAX_ROWS ? MAX_ROWS : rest < MIN_ROWS ? rest : Integer.highestOneBit(rest);
+            int cap = rest >= maxRows ? maxRows : rest < MIN_ROWS ? rest : Integer.highestOneBit(rest);
             int rows = Math.min(cap, rest);
             fastStep(slot(cap), done, rows, x, h, c, out);
             done += rows;

@@ -236,7 +236,7 @@ class LstmStepperTest {
             stepper.step(n, x, h, c, out);
         }
         long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / calls;
-        int products = (n + LstmStepper.MAX_ROWS - 1) / LstmStepper.MAX_ROWS + (n % LstmStepper.MAX_ROWS > 0 ? Integer.bitCount(n % LstmStepper.MAX_ROWS) : 0);
+        int products = (n + stepper.maxRows - 1) / stepper.maxRows + Integer.bitCount(n % stepper.maxRows);
         System.out.println("LstmStepperTest: " + perCall + " bytes allocated per call of " + n + " streams (" + products + " products at most)");
         if (n <= LstmStepper.MIN_ROWS) {
             assertTrue(perCall < 256, perCall + " bytes per call of " + n + " streams on one thread");

@@ -458,10 +458,8 @@ public final class FastLstm implements LstmEngine {
      * step is bound by reading W_hh, and each core then reads only its part).
      */
     private int columnParts(int batch, int steps) {
-        int slices = chunks(batch, (long) batch * steps * hh * nPad * d, Math.max(1, workers.threads() / d));
-        // no more threads than the processors this JVM may run on now (taskset, cgroups): a split over threads that
-        // take turns on one CPU cannot pay
-        int parts = Math.min(Math.min(workers.threads(), Runtime.getRuntime().availableProcessors()), chunks / 2);
+        int slices = chunks(batch, (long) batch * steps * hh * nPad * d, Math.max(1, usableThreads() / d));
+        int parts = Math.min(usableThreads(), chunks / 2);
         return slices == 1 && d == 1 && pPad == 0 && parts > 1 && (long) hh * nPad >= SPLIT_MIN_PRODUCT ? parts : 1;
     }
 
@@ -480,7 +478,8 @@ public final class FastLstm implements LstmEngine {
     private void recurrences(Workspace ws, int layer, float[] in, float[] y, int yStep, int yRow, int[] lengths, float[] h0, float[] c0,
                              float[] hN, float[] cN) {
         int batch = ws.batch;
-        int slices = chunks(batch, (long) batch * ws.steps * hh * nPad * d, Math.max(1, workers.threads() / d));
+        long work = (long) batch * ws.steps * hh * nPad * d;
+        int slices = work < PARALLEL_MIN_WORK ? 1 : chunks(batch, work, Math.max(1, usableThreads() / d));
         workers.run(d * slices, task -> {
             int dir = task % d, b0 = split(batch, slices, task / d), bn = split(batch, slices, task / d + 1) - b0;
             if (lengths == null) {
@@ -854,6 +853,14 @@ public final class FastLstm implements LstmEngine {
             Cell cell = engine.cells[l];
             engine.streamPart(wCat[l], cell.bias, xh[l], cell.in + engine.hh, batch, z, c[l], hNext[l], q0, q1);
         }
+    }
+
+    /**
+     * This engine's threads, but no more than the processors this JVM may run on now (taskset, cgroups): threads that
+     * take turns on one CPU only add switches.
+     */
+    private int usableThreads() {
+        return Math.min(workers.threads(), Runtime.getRuntime().availableProcessors());
     }
 
     /** How many pieces to cut {@code items} into: 1 for small work, else up to {@code max}, at least 4 items each. */
