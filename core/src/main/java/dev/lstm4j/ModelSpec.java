@@ -1,5 +1,6 @@
 package dev.lstm4j;
 
+import dev.lstm4j.internal.Names;
 import dev.lstm4j.nn.Activation;
 
 import java.util.ArrayList;
@@ -33,7 +34,12 @@ public final class ModelSpec {
     /** The safetensors {@code __metadata__} key under which {@code lstm4j convert} stores the spec. */
     public static final String METADATA_KEY = "lstm4j.model";
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.\\-]*(\\(eps=[0-9.eE+\\-]+\\))?");
+    /**
+     * A state-dict prefix as PyTorch allows it (module names may hold any character but '.', which joins them, so a file
+     * may hold control characters in them; messages escape them): anything without '>' (the separator), '(' (the eps
+     * suffix), a space or a tab (in a typed spec, a typo).
+     */
+    private static final Pattern NAME = Pattern.compile("(?s)[^>( \t]+(\\(eps=[0-9.eE+\\-]+\\))?");
 
     private final String embedding;
     private final String lstm;
@@ -65,9 +71,10 @@ public final class ModelSpec {
                 + "' is not a name (a state-dict prefix such as fc1 or head.0) nor a keyword");
     }
 
+    /** Names in a spec may come from a file (a stored spec, a key prefix): the message is escaped before it is thrown. */
     private static void require(boolean ok, String message) {
         if (!ok) {
-            throw new ModelException(message);
+            throw new ModelException(Names.safe(message, 4000));
         }
     }
 
@@ -92,7 +99,7 @@ public final class ModelSpec {
         try {
             return Double.parseDouble(v);
         } catch (NumberFormatException e) {
-            throw new ModelException("model spec: '" + token + "': eps must be a number, got '" + v + "'");
+            throw new ModelException(Names.safe("model spec: '" + token + "': eps must be a number, got '" + v + "'", 4000));
         }
     }
 
@@ -114,8 +121,8 @@ public final class ModelSpec {
         for (int k = 0; k < t.size(); k++) {
             if (Readout.ofKeyword(t.get(k)) != null) {
                 if (r >= 0) {
-                    throw new ModelException("model spec '" + text + "': two readouts ('" + t.get(r) + "' and '" + t.get(k)
-                            + "'); a model has one, right after the LSTM");
+                    throw new ModelException(Names.safe("model spec '" + text + "': two readouts ('" + t.get(r) + "' and '" + t.get(k)
+                            + "'); a model has one, right after the LSTM", 4000));
                 }
                 r = k;
             }

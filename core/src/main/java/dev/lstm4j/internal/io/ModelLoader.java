@@ -70,6 +70,18 @@ public final class ModelLoader {
 
     /** What a state dict holds, for {@code inspect}: the LSTM found, or why none could be built. */
     public static LstmModel fromStateDict(StateDict sd, Options options) {
+        try {
+            return fromStateDictUnchecked(sd, options);
+        } catch (ModelException e) {
+            // names in these messages come from the file: never print them raw
+            if (Names.isPrintable(e.getMessage())) {
+                throw e;
+            }
+            throw new ModelException(Names.safe(e.getMessage(), 4000), e);
+        }
+    }
+
+    private static LstmModel fromStateDictUnchecked(StateDict sd, Options options) {
         String where = sd.sourceName() + ": ";
         Map<String, Tensor> all = sd.tensors();
         String prefix = options.prefix() == null ? findPrefix(sd) : normalise(options.prefix());

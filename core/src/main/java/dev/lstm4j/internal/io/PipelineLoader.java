@@ -1,5 +1,6 @@
 package dev.lstm4j.internal.io;
 
+import dev.lstm4j.internal.Names;
 import dev.lstm4j.Linear;
 import dev.lstm4j.LoadOptions;
 import dev.lstm4j.LstmModel;
@@ -49,6 +50,18 @@ public final class PipelineLoader {
 
     /** As {@link #load}, saying where the spec came from. */
     public static Loaded resolve(StateDict sd, LoadOptions options) {
+        try {
+            return resolveUnchecked(sd, options);
+        } catch (ModelException e) {
+            // names in these messages come from the file (keys, prefixes, a stored spec): never print them raw
+            if (Names.isPrintable(e.getMessage())) {
+                throw e;
+            }
+            throw new ModelException(Names.safe(e.getMessage(), 4000), e);
+        }
+    }
+
+    private static Loaded resolveUnchecked(StateDict sd, LoadOptions options) {
         String where = sd.sourceName() + ": ";
         boolean legacy = options.prefix() != null || options.head() != null || options.noHead();
         if (options.spec() != null) {
