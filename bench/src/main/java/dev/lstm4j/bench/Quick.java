@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/classes:$(cat bench/target/classpath.txt) \
  *     dev.lstm4j.bench.Quick W4 1          # workload, threads
+ * java ... dev.lstm4j.bench.Quick W4 1 api      # the same through LstmModel.forward
  * java ... dev.lstm4j.bench.Quick gates
  * </pre>
  */
@@ -29,8 +30,8 @@ public final class Quick {
             gates();
             return;
         }
-        if (args.length != 2) {
-            System.err.println("usage: Quick W1..W5 THREADS | Quick gates");
+        if (args.length != 2 && !(args.length == 3 && args[2].equals("api"))) {
+            System.err.println("usage: Quick W1..W5 THREADS [api] | Quick gates");
             System.exit(2);
         }
         Workload w = Workload.valueOf(args[0]);
@@ -49,13 +50,20 @@ public final class Quick {
                 s.step(xt, yt);
             };
             unit = "µs per step";
+        } else if (args.length == 3) {
+            // the public API on the same model: LstmModel.forward with its Tensor conversions and result tensors
+            System.setProperty("lstm4j.threads", Integer.toString(threads));
+            LstmModel api = w.model();
+            dev.lstm4j.Tensor input = w.read("input.npy");
+            call = () -> api.forward(input);
+            unit = "µs per pass (public API)";
         } else {
             FastLstm.Workspace ws = fast.workspace(w.batch, w.steps);
             int ld = w.config.numLayers() * w.config.directions(), hh = w.config.outputHiddenSize();
             float[] out = new float[w.batch * w.steps * w.config.outputSize()];
             float[] hN = new float[ld * w.batch * hh], cN = new float[ld * w.batch * w.config.hiddenSize()];
             call = () -> fast.forward(ws, x, null, null, out, hN, cN);
-            unit = "ms per pass";
+            unit = "µs per pass";
         }
         // calls per timed sample: about 1 ms of work
         long t0 = System.nanoTime();
@@ -73,7 +81,7 @@ public final class Quick {
                 best = Math.min(best, dt);
                 sum += dt;
             }
-            double scale = w.stream ? 1e3 : 1e6;
+            double scale = 1e3;
             System.out.printf(Locale.ROOT, "%s %s, %d thread(s), round %d: best %.3f, mean %.3f %s%n", w, fast, threads, round,
                     best / scale, sum / scale / n, unit);
         }

@@ -9,15 +9,16 @@ import java.util.SplittableRandom;
  * inputs shaped like the fast path's (batch 1 and 8+ rows, with bias or accumulating, both panel orders, the two-source
  * product, the gate pass), in turn with the scalar kernels on the same calls, until a round of the vector kernels is
  * faster than the scalar round before it, twice in a row (both see the same load, so this holds on a busy machine
- * too; at most 10 s); only then do calls go to them, and meanwhile the scalar kernels compute. Both read the same packed weights (the scalar kernels take the panel width from the packed
+ * too; after 10 s the rounds slow to one every 50 ms, and calls never go to vector code that is not yet faster);
+ * only then do calls go to them, and meanwhile the scalar kernels compute. Both read the same packed weights (the scalar kernels take the panel width from the packed
  * matrix), and both give the reference path's results within the contract's tolerance ({@code KernelContractTest}),
  * so the switch changes no result beyond that tolerance. With one processor there is no core to warm on: the vector
  * kernels are used from the start.
  */
 final class WarmingKernels implements LstmKernels {
-    /** Rounds of warm-up calls at least, and the time after which the vector kernels are used anyway. */
+    /** Rounds of warm-up calls at least, and the time after which the rounds slow down to one every 50 ms. */
     private static final int MIN_ROUNDS = 20;
-    private static final long MAX_NANOS = 10_000_000_000L;
+    private static final long SLOW_AFTER_NANOS = 10_000_000_000L;
     private final LstmKernels vector, scalar;
     private volatile boolean warm;
 
@@ -54,20 +55,27 @@ final class WarmingKernels implements LstmKernels {
             // rounds of the same calls on each kernel, in turn, so that both see the same load: the vector kernels are
             // ready when a round of theirs is faster than the scalar round before it, twice in a row
             int faster = 0;
-            for (int round = 0; System.nanoTime() - start < MAX_NANOS; round++) {
+            for (int round = 0; ; round++) {
                 long scalarNanos = round(scalar, a, bias, one, two, c, cs, h, k, n, rows, hidden, unit);
                 long vectorNanos = round(vector, a, bias, one, two, c, cs, h, k, n, rows, hidden, unit);
                 faster = vectorNanos < scalarNanos ? faster + 1 : 0;
                 if (round >= MIN_ROUNDS && faster >= 2) {
                     break;
                 }
+                if (System.nanoTime() - start > SLOW_AFTER_NANOS) {
+                    // still not compiled (a busy machine starves the JIT): never switch to uncompiled vector code, which
+                    // is far slower than the scalar kernels; keep checking, a round every 50 ms
+                    Thread.sleep(50);
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;  // stays on the scalar kernels
         } catch (RuntimeException | Error e) {
             // a defect, which the kernel contract tests would show; the vector kernels are used from now on
             System.getLogger(WarmingKernels.class.getName()).log(System.Logger.Level.WARNING, "lstm4j: warming up the vector kernels failed", e);
-        } finally {
-            warm = true;
         }
+        warm = true;
     }
 
     /** Nanoseconds of 20 rounds of the fast path's kinds of calls on {@code k}. */
