@@ -1,5 +1,6 @@
 package dev.lstm4j;
 
+import dev.lstm4j.internal.SharedModels;
 import dev.lstm4j.internal.io.Csv;
 import dev.lstm4j.internal.io.PipelineLoader;
 import dev.lstm4j.internal.io.Npy;
@@ -55,6 +56,22 @@ public final class Lstm4j {
     public static LstmModel load(StateDict weights, LoadOptions options) {
         LstmModel m = PipelineLoader.load(weights, options);
         return m.withEngine(options.engine());
+    }
+
+    /**
+     * The model in a weights file's bytes, loaded once per JVM and shared by every caller that passes the same bytes
+     * (compared by their SHA-256): for engines that run many tasks in one JVM, such as Spark executors, Flink task
+     * managers and Kafka Streams threads. Memory-mapped tensors stay valid after the staging copy is deleted.
+     *
+     * @param fileName the file's name, for messages (e.g. {@code model.safetensors})
+     */
+    public static LstmModel loadShared(byte[] weights, String fileName) {
+        return loadShared(weights, fileName, LoadOptions.defaults());
+    }
+
+    /** As {@link #loadShared(byte[], String)}, with load options (models with other options are loaded apart). */
+    public static LstmModel loadShared(byte[] weights, String fileName, LoadOptions options) {
+        return SharedModels.of(weights, fileName, options, path -> load(path, options));
     }
 
     /** Every tensor of a weights file, in file order, with the file's metadata. */

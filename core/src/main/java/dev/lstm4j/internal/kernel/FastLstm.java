@@ -43,8 +43,8 @@ public final class FastLstm implements LstmEngine {
     /** Recurrent multiply-adds per batch row and step from which small batches split the gate columns over threads. */
     private static final long SPLIT_MIN_PRODUCT = 1L << 16;
     /**
-     * Batch rows (of one thread's slice) from which each step is one product over [x_t | h_{t-1}] (W4, 64 rows: 168 ->
-     * 159 ms). With fewer rows each step's extra read of W_ih costs more than it saves (W5, 8 rows: 75 -> 80 ms).
+     * Batch rows (of one thread's slice) from which each step is one product over [x_t | h_{t-1}]; with fewer rows each
+     * step's extra read of W_ih costs more than it saves (measured on W4 and W5: docs/performance.md, History).
      */
     private static final int FUSED_MIN_ROWS = 16;
     /** Pre-activations computed ahead of their steps: ~1 MB, the size of a core's L2 here. */

@@ -5,8 +5,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Decides, step by step, whether splitting a step over a {@link StepTeam} pays on this machine right now, by
- * measuring it: on a shared 2-vCPU machine the same build's split steps took 2.4 µs for minutes, then 4.6 µs (slower
- * than one thread's 3.6 µs) for minutes; on a CPU shared with another busy thread a split step can take many times a
+ * measuring it: on a shared machine the same build's split steps were faster than whole ones for minutes, then slower
+ * for minutes (docs/performance.md), and on a CPU shared with another busy thread a split step can take many times a
  * whole one. Every {@code recheck} steps: {@code timed} split steps and at least {@code warmNanos} to warm the helpers
  * up (their part of the weights must reach their caches), then {@code timed} split and {@code timed} whole steps, each
  * timed alone (not the caller's gaps between steps); splitting is kept only if its median step was at least 10%

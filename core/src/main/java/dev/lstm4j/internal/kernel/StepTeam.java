@@ -7,7 +7,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The calling thread and {@code n} helper threads sharing the pieces of one step at a time (the column split of a
  * recurrence: each piece is a range of gate columns). Replaces a barrier, which waits for every thread at every step
- * and so collapses when one of them is not running (on one CPU, W3 took 86 ms at 2 threads against 2.1 ms at 1).
+ * and so collapses when one of them is not running (two threads on one CPU: docs/performance.md, "No collapse").
  *
  * <p>The pieces of a step are cut into {@code n + 1} shares: the caller runs share 0, helper k claims the pieces of
  * share k one by one from the bottom. When the caller is done with its own share it claims what is left of the
