@@ -1,5 +1,6 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.Tensor;
 import dev.lstm4j.ForwardOptions;
 import dev.lstm4j.InputException;
 import dev.lstm4j.Layout;
@@ -54,6 +55,11 @@ final class CardCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** --batch, its ranges clamped to the input's rows. */
+    private TraceFilter batchFilter(int rows) {
+        return new TraceFilter(null, null, null, TraceFilterOptions.indices("--batch", batches, rows - 1));
+    }
+
     @Override
     public Integer call() throws IOException {
         if (demo && (model != null || inputs != null)) {
@@ -62,14 +68,14 @@ final class CardCommand implements Callable<Integer> {
         if (!demo && (model == null || inputs == null)) {
             throw new InputException("card needs --weights and --input (as run takes them), or --demo for the article's example");
         }
-        TraceFilter filter = new TraceFilter(null, null, null, TraceFilterOptions.indices("--batch", batches));
         Trace trace;
         String title;
         String description;
         if (demo) {
             try (DemoFiles files = new DemoFiles()) {
                 LstmModel m = ModelLoader.load(files.resolve("model.safetensors"), ModelLoader.Options.DEFAULT);
-                trace = Trace.record(m, Npy.read(files.resolve("input.npy")), ForwardOptions.defaults(), filter);
+                Tensor x = Npy.read(files.resolve("input.npy"));
+                trace = Trace.record(m, x, ForwardOptions.defaults(), batchFilter(TraceFilterOptions.batches(x, Layout.BATCH_FIRST, false)));
                 title = "the article's example";
                 description = Describe.model(m) + "; input x = [[1, 1], [2, 2], [3, 3]]; weights of PyTorch after torch.manual_seed(5)";
             }
@@ -77,7 +83,8 @@ final class CardCommand implements Callable<Integer> {
             LstmModel m = model.load();
             InputOptions.Loaded in = m.embedding() != null ? TokenInput.load(inputs) : inputs.load();
             checkSize(m, in);
-            trace = Trace.record(m, in.input(), ForwardOptions.defaults().withLayout(in.layout()).withInitial(in.initial()).withLengths(in.lengths()), filter);
+            trace = Trace.record(m, in.input(), ForwardOptions.defaults().withLayout(in.layout()).withInitial(in.initial()).withLengths(in.lengths()),
+                    batchFilter(TraceFilterOptions.batches(in.input(), in.layout(), m.embedding() != null)));
             title = String.valueOf(model.weights.getFileName());
             description = Describe.model(m) + "; input " + inputs.input.getFileName() + " " + Describe.shape(in.input());
         }
@@ -91,7 +98,7 @@ final class CardCommand implements Callable<Integer> {
         var c = m.lstm().config();
         long rows = in.input().rank() == 3 ? (long) in.input().size(0) * in.input().size(1) : in.input().size(0);
         if (batches != null && in.input().rank() == 3) {
-            rows = rows / in.input().size(in.layout() == Layout.SEQ_FIRST ? 1 : 0) * TraceFilterOptions.indices("--batch", batches).size();
+            rows = rows / in.input().size(in.layout() == Layout.SEQ_FIRST ? 1 : 0) * TraceFilterOptions.indices("--batch", batches, TraceFilterOptions.batches(in.input(), in.layout(), m.embedding() != null) - 1).size();
         }
         long perStep = 13L * c.hiddenSize() + Math.max(c.inputSize(), c.outputSize()) + 2L * c.outputHiddenSize() + c.hiddenSize();
         long values = rows * c.numLayers() * c.directions() * perStep;

@@ -55,7 +55,9 @@ final class TraceCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         LstmModel m = model.load();
         InputOptions.Loaded in = m.embedding() != null ? TokenInput.load(inputs) : inputs.load();
-        Trace trace = Trace.record(m, in.input(), ForwardOptions.defaults().withLayout(in.layout()).withInitial(in.initial()).withLengths(in.lengths()), filter.filter());
+        Trace trace = Trace.record(m, in.input(), ForwardOptions.defaults().withLayout(in.layout()).withInitial(in.initial()).withLengths(in.lengths()),
+                filter.filter(TraceFilterOptions.steps(in.input(), in.layout(), m.embedding() != null), m.lstm().config().numLayers(),
+                        TraceFilterOptions.batches(in.input(), in.layout(), m.embedding() != null)));
         List<String> wrote = new ArrayList<>();
         if (json != null) {
             TraceJson.write(json, trace);

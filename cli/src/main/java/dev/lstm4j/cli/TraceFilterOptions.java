@@ -25,8 +25,26 @@ final class TraceFilterOptions {
     @Option(names = "--batch", split = ",", paramLabel = "B", description = "Batch rows to show, e.g. 0,2 (default all).")
     List<String> batches;
 
-    TraceFilter filter() {
-        return new TraceFilter(indices("--step", steps), indices("--layer", layers), directions(), indices("--batch", batches));
+    /**
+     * The filter for an input of {@code stepCount} steps and {@code batchCount} rows and a model of {@code layerCount}
+     * layers: ranges are clamped to what exists ({@code --step 0..2147483647} is every step); a single index that does
+     * not exist is an error that says the valid range.
+     */
+    TraceFilter filter(int stepCount, int layerCount, int batchCount) {
+        return new TraceFilter(indices("--step", steps, stepCount - 1), indices("--layer", layers, layerCount - 1), directions(),
+                indices("--batch", batches, batchCount - 1));
+    }
+
+    /** Steps of a (B, T, I) / (T, B, I) / (T, I) input, or of token ids (B, T) / (T, B) / (T,), for {@link #filter}. */
+    static int steps(dev.lstm4j.Tensor x, dev.lstm4j.Layout layout, boolean tokens) {
+        int rank = x.rank() + (tokens ? 1 : 0);
+        return rank == 3 && layout == dev.lstm4j.Layout.BATCH_FIRST ? x.size(1) : x.size(0);
+    }
+
+    /** Batch rows of such an input, for {@link #filter}. */
+    static int batches(dev.lstm4j.Tensor x, dev.lstm4j.Layout layout, boolean tokens) {
+        int rank = x.rank() + (tokens ? 1 : 0);
+        return rank < 3 ? 1 : layout == dev.lstm4j.Layout.BATCH_FIRST ? x.size(0) : x.size(1);
     }
 
     private Set<Integer> directions() {
@@ -44,8 +62,11 @@ final class TraceFilterOptions {
         return r;
     }
 
-    /** Indices and inclusive ranges {@code a..b} (or {@code a-b}); null when the option was not given. */
-    static Set<Integer> indices(String option, List<String> items) {
+    /**
+     * Indices and inclusive ranges {@code a..b} (or {@code a-b}), each range clamped to {@code 0..max}; null when the
+     * option was not given.
+     */
+    static Set<Integer> indices(String option, List<String> items, int max) {
         if (items == null) {
             return null;
         }
@@ -61,8 +82,9 @@ final class TraceFilterOptions {
                     if (a > b) {
                         throw new InputException(option + ": range '" + s + "' is empty; write the smaller index first");
                     }
-                    for (int k = a; k <= b; k++) {
-                        r.add(k);
+                    // clamped to what exists, so a range never overflows or outgrows the input
+                    for (long k = Math.max(0, a); k <= Math.min((long) b, max); k++) {
+                        r.add((int) k);
                     }
                 } else {
                     throw new NumberFormatException();
