@@ -102,6 +102,23 @@ class TraceCommandTest {
         }
     }
 
+    /** Ranges are clamped to the input: the widest int range is every step, at once, the same as no filter. */
+    @Test
+    void rangesAreClampedToTheInput() throws Exception {
+        try (DemoFiles demo = new DemoFiles()) {
+            String w = demo.resolve("model.safetensors").toString(), x = demo.resolve("input.npy").toString();
+            Path all = tmp.resolve("all.csv"), wide = tmp.resolve("wide.csv");
+            Cli r = Cli.run("trace", "--weights", w, "--input", x, "-q", "--csv", all.toString());
+            assertEquals(0, r.code(), r.toString());
+            long t0 = System.nanoTime();
+            r = Cli.run("trace", "--weights", w, "--input", x, "-q", "--csv", wide.toString(), "--step", "0..2147483647",
+                    "--layer", "0..2147483647", "--batch", "0..2147483647");
+            assertEquals(0, r.code(), r.toString());
+            assertTrue(System.nanoTime() - t0 < 60_000_000_000L, "a clamped range must not enumerate 2^31 steps");
+            assertEquals(java.nio.file.Files.readString(all), java.nio.file.Files.readString(wide));
+        }
+    }
+
     @Test
     void badFiltersAreOneLineErrors() throws Exception {
         try (DemoFiles demo = new DemoFiles()) {
