@@ -14,10 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -147,14 +145,24 @@ final class StreamCommand implements Callable<Integer> {
         Linear head = m.head();
         boolean f32 = m.lstm().precision() == Precision.F32;
         int features = m.lstm().config().inputSize();
-        BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
+        Utf8Lines in = new Utf8Lines(new java.io.BufferedInputStream(stdin));
         String line;
         long lineNo = 0;
         long answered = 0;
         boolean seenData = false;
         double[] x = new double[features];
-        while ((line = in.readLine()) != null) {
+        while ((line = in.next()) != null) {
             lineNo++;
+            if (line == Utf8Lines.INVALID) {
+                // keys are compared as text: invalid bytes are refused, never replaced (s\xe9 and s\xe8 would merge)
+                String what = "stdin line " + lineNo + ": not valid UTF-8 text";
+                if (onError.equals("stop")) {
+                    throw new InputException(what);
+                }
+                err.println("lstm4j: error: " + what + "; line skipped");
+                err.flush();
+                continue;
+            }
             if (lineNo == 1 && line.startsWith("\uFEFF")) {
                 line = line.substring(1);
             }

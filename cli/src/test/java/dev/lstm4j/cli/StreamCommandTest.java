@@ -29,8 +29,12 @@ class StreamCommandTest {
     Path tmp;
 
     private static Cli stream(String stdin, String... args) {
+        return stream(stdin.getBytes(StandardCharsets.UTF_8), args);
+    }
+
+    private static Cli stream(byte[] stdin, String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cl = new CommandLine(new StreamCommand(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8))));
+        CommandLine cl = new CommandLine(new StreamCommand(new ByteArrayInputStream(stdin)));
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, c, p) -> {
@@ -67,6 +71,24 @@ class StreamCommandTest {
                 same(y[t], lines.get(1 + t));
             }
             assertEquals(4, lines.size());
+        }
+    }
+
+    /** Keys are text: s\xe9 and s\xe8 (Latin-1 bytes, not UTF-8) are refused line by line, never merged into one key. */
+    @Test
+    void keysThatAreNotUtf8AreRefusedNotMerged() throws Exception {
+        try (DemoFiles demo = new DemoFiles()) {
+            java.io.ByteArrayOutputStream in = new java.io.ByteArrayOutputStream();
+            in.writeBytes("k,1,1\n".getBytes(StandardCharsets.UTF_8));
+            in.writeBytes(new byte[] {'s', (byte) 0xe9, ',', '1', ',', '1', '\n'});
+            in.writeBytes(new byte[] {'s', (byte) 0xe8, ',', '2', ',', '2', '\n'});
+            in.writeBytes("k,2,2\n".getBytes(StandardCharsets.UTF_8));
+            Cli r = stream(in.toByteArray(), "--weights", demo.resolve("model.safetensors").toString(), "--keyed");
+            assertEquals(0, r.code(), r.toString());
+            assertEquals(2, r.out().strip().lines().filter(l -> l.startsWith("k,")).count(), r.out());
+            assertEquals(2, r.out().strip().lines().count(), r.out());
+            assertTrue(r.err().contains("stdin line 2: not valid UTF-8 text; line skipped"), r.err());
+            assertTrue(r.err().contains("stdin line 3: not valid UTF-8 text; line skipped"), r.err());
         }
     }
 
