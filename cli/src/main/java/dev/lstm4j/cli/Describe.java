@@ -28,7 +28,7 @@ final class Describe {
         }
         b.append(", computing in ").append(m.lstm().precision().dtype().torchName());
         if (m.head() == null && !m.layers().isEmpty() || m.embedding() != null || m.readout() != Readout.ALL) {
-            b.append(", model '").append(m.spec()).append('\'');
+            b.append(", model '").append(Text.oneLine(m.spec().toString())).append('\'');
         }
         return b.toString();
     }

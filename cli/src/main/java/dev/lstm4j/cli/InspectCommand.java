@@ -66,13 +66,13 @@ final class InspectCommand implements Callable<Integer> {
             PipelineLoader.Loaded l = model.resolve(sd);
             LstmModel m = l.model();
             out.println("model:    " + Describe.model(m));
-            out.println("spec:     " + m.spec() + "  (" + switch (l.source()) {
+            out.println("spec:     " + Text.oneLine(m.spec().toString()) + "  (" + switch (l.source()) {
                 case GIVEN -> "from --model";
                 case FILE_METADATA -> "stored in the file, " + ModelSpec.METADATA_KEY;
                 case INFERRED -> "inferred: the head on every step; give --model for another readout";
             } + ")");
             for (String line : Describe.pipeline(m)) {
-                out.println("          " + line);
+                out.println("          " + Text.oneLine(line));
             }
             if (!m.ignoredKeys().isEmpty()) {
                 out.println("ignored:  " + Text.oneLine(String.join(", ", m.ignoredKeys())) + " (not part of the LSTM or its head)");

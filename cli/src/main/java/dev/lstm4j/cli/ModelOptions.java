@@ -84,8 +84,8 @@ final class ModelOptions {
         PipelineLoader.Loaded l = PipelineLoader.resolve(sd, loadOptions());
         if (!l.model().ignoredKeys().isEmpty()) {
             PrintWriter err = mixee != null ? mixee.commandLine().getErr() : new PrintWriter(System.err, true);
-            err.println("lstm4j: warning: --allow-unused: the model '" + l.model().spec() + "' leaves out "
-                    + String.join(", ", l.model().ignoredKeys()) + "; its results are not those of the saved network");
+            err.println(Text.oneLine("lstm4j: warning: --allow-unused: the model '" + l.model().spec() + "' leaves out "
+                    + String.join(", ", l.model().ignoredKeys()) + "; its results are not those of the saved network"));
         }
         return l;
     }

@@ -109,9 +109,9 @@ final class RunCommand implements Callable<Integer> {
         }
         spec.commandLine().getOut().println("wrote " + String.join(", ", written) + " to " + out + "  [" + Describe.model(m) + "]");
         if (loaded.source() == PipelineLoader.SpecSource.INFERRED && !m.layers().isEmpty()) {
-            err.println("lstm4j: note: no --model given and none stored in the file, so the head runs on every step ('" + m.spec()
+            err.println(Text.oneLine("lstm4j: note: no --model given and none stored in the file, so the head runs on every step ('" + m.spec()
                     + "'); if your forward() reads out[:, -1], h_n or a pooling, say so, e.g. --model \"" + m.spec().withReadout(Readout.LAST)
-                    + "\" (docs/models.md)");
+                    + "\" (docs/models.md)"));
         }
         return 0;
     }

@@ -64,13 +64,13 @@ class ModelCommandTest {
 
         // --allow-unused runs, and says loudly what it left out
         c = Cli.run("run", "--weights", d.resolve("model.pt").toString(), "--head", "fc1", "--allow-unused", "--input",
-                d.resolve("input.npy").toString(), "--out", out.toString());
+                d.resolve("input.npy").toString(), "--out", out.toString(), "--force");
         assertEquals(0, c.code(), c.toString());
         assertTrue(c.err().contains("warning: --allow-unused") && c.err().contains("ln.weight"), c.err());
 
         // the whole model, declared, matches PyTorch
         c = Cli.run("run", "--weights", d.resolve("model.pt").toString(), "--model", "lstm > last > ln > fc1 > gelu > fc2 > sigmoid",
-                "--input", d.resolve("input.npy").toString(), "--out", out.toString());
+                "--input", d.resolve("input.npy").toString(), "--out", out.toString(), "--force");
         assertEquals(0, c.code(), c.toString());
         matches(d.resolve("y.npy"), out.resolve("y.npy"));
     }
@@ -87,7 +87,7 @@ class ModelCommandTest {
 
         // float input to an embedding is refused with the fix
         c = Cli.run("run", "--weights", d.resolve("model.safetensors").toString(), "--model", "emb > lstm > mean > fc",
-                "--input", FIX.resolve("forecaster_f32").resolve("input.npy").toString(), "--out", out.toString());
+                "--input", FIX.resolve("forecaster_f32").resolve("input.npy").toString(), "--out", out.toString(), "--force");
         assertEquals(1, c.code(), c.toString());
         assertTrue(c.err().contains("integer token ids"), c.err());
     }

@@ -62,8 +62,8 @@ class RunCommandTest {
             byte[] before = Files.readAllBytes(out.resolve("output.npy"));
             r = Cli.run("run", "--weights", w, "--input", demo.resolve("input.npy").toString(), "--out", out.toString());
             assertEquals(1, r.code(), r.toString());
-            assertEquals("lstm4j: error: --out " + out + " already holds results of an earlier run (output.npy, h_n.npy, c_n.npy, head.npy, "
-                    + "output.csv, h_n.csv, c_n.csv, head.csv); pass --force to replace them, or choose another directory", r.err().strip());
+            assertEquals("lstm4j: error: --out " + out + " already holds results of an earlier run (output.npy, h_n.npy, c_n.npy, head.npy, y.npy, "
+                    + "output.csv, h_n.csv, c_n.csv, head.csv, y.csv); pass --force to replace them, or choose another directory", r.err().strip());
             assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(out.resolve("output.npy"))), "refused, yet output.npy changed");
             r = Cli.run("run", "--weights", w, "--input", demo.resolve("input.npy").toString(), "--out", out.toString(), "--force");
             assertEquals(0, r.code(), r.toString());
