@@ -268,7 +268,7 @@ class StructuredFuzzTest {
 
     /** The bytes of a tensor: random, so NaN and infinity turn up too. */
     static byte[] data(SplittableRandom r, long bytes) {
-        byte[] b = new byte[(int) Math.min(bytes, 1 << 20)];
+        byte[] b = new byte[(int) Math.max(0, Math.min(bytes, 1 << 20))];  // a mutated shape can overflow to a negative size
         r.nextBytes(b);
         return b;
     }
@@ -299,6 +299,7 @@ class StructuredFuzzTest {
                 }
                 long begin = data.size();
                 long bytes = t.numel() * t.dtype.bytes();
+                plan.refuse |= bytes < 0;  // the element count overflowed: no reader may accept the declared offsets
                 long[] shape = t.shape;
                 if (layout == 3 && i == gapAt) {
                     shape = new long[][] {{300_000_000L}, {1L << 31}, {1L << 40, 1L << 40}, {65536, 65536}, {Long.MAX_VALUE}}[r.nextInt(5)];
