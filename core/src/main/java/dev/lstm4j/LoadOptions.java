@@ -145,6 +145,6 @@ public final class LoadOptions {
     @Override
     public String toString() {
         return "LoadOptions[prefix=" + prefix + ", head=" + (noHead ? "none" : head) + ", checkpointKey=" + checkpointKey
-                + ", engine=" + engine + ", spec=" + spec + ", allowUnused=" + allowUnused + "]";
+                + ", engine=" + engine + ", spec=" + spec + ", allowUnused=" + allowUnused + ", maxBytes=" + maxBytes + "]";
     }
 }

@@ -29,6 +29,7 @@ public final class SharedModels {
      * (the readers detect the format by content; the suffix only helps a person reading a message).
      */
     public static LstmModel of(byte[] weights, String fileName, LoadOptions options, Function<Path, LstmModel> load) {
+        // options are part of the key: the same bytes loaded with another spec or engine are another model
         return LOADED.computeIfAbsent(sha256(weights) + " " + options, h -> {
             try {
                 String suffix = fileName.contains(".") ? fileName.substring(fileName.lastIndexOf('.')) : ".safetensors";
