@@ -153,9 +153,10 @@ final class StreamCommand implements Callable<Integer> {
         double[] x = new double[features];
         while ((line = in.next()) != null) {
             lineNo++;
-            if (line == Utf8Lines.INVALID) {
+            if (line == Utf8Lines.INVALID || line == Utf8Lines.TOO_LONG) {
                 // keys are compared as text: invalid bytes are refused, never replaced (s\xe9 and s\xe8 would merge)
-                String what = "stdin line " + lineNo + ": not valid UTF-8 text";
+                String what = "stdin line " + lineNo + (line == Utf8Lines.INVALID ? ": not valid UTF-8 text"
+                        : ": longer than " + Utf8Lines.MAX_LINE_BYTES + " bytes");
                 if (onError.equals("stop")) {
                     throw new InputException(what);
                 }

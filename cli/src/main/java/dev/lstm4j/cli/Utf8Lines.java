@@ -16,6 +16,10 @@ import java.nio.charset.StandardCharsets;
 final class Utf8Lines {
     /** Marks a line that is not valid UTF-8; compared by identity. */
     static final String INVALID = new String("\uFFFD invalid");
+    /** Marks a line longer than {@link #MAX_LINE_BYTES}, whose rest was skipped unread into memory; compared by identity. */
+    static final String TOO_LONG = new String("\uFFFD too long");
+    /** The longest line kept: 1 MiB, far beyond any event line, so one line without an end cannot fill the heap. */
+    static final int MAX_LINE_BYTES = 1 << 20;
 
     private final InputStream in;
     private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
@@ -30,11 +34,19 @@ final class Utf8Lines {
     String next() throws IOException {
         line.reset();
         int b;
+        boolean tooLong = false;
         while ((b = in.read()) >= 0 && b != '\n') {
-            line.write(b);
+            if (line.size() < MAX_LINE_BYTES) {
+                line.write(b);
+            } else {
+                tooLong = true;
+            }
         }
         if (b < 0 && line.size() == 0) {
             return null;
+        }
+        if (tooLong) {
+            return TOO_LONG;
         }
         byte[] bytes = line.toByteArray();
         int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;

@@ -92,6 +92,21 @@ class StreamCommandTest {
         }
     }
 
+    /** A line without an end is not read into memory past 1 MiB: it is refused as one line and the stream goes on. */
+    @Test
+    void anOverlongLineIsRefusedAlone() throws Exception {
+        try (DemoFiles demo = new DemoFiles()) {
+            java.io.ByteArrayOutputStream in = new java.io.ByteArrayOutputStream();
+            in.writeBytes("k,1,1\n".getBytes(StandardCharsets.UTF_8));
+            in.writeBytes(("k," + "1".repeat(Utf8Lines.MAX_LINE_BYTES) + ",1\n").getBytes(StandardCharsets.UTF_8));
+            in.writeBytes("k,2,2\n".getBytes(StandardCharsets.UTF_8));
+            Cli r = stream(in.toByteArray(), "--weights", demo.resolve("model.safetensors").toString(), "--keyed");
+            assertEquals(0, r.code(), r.toString());
+            assertEquals(2, r.out().strip().lines().count(), r.out());
+            assertTrue(r.err().contains("stdin line 2: longer than 1048576 bytes; line skipped"), r.err());
+        }
+    }
+
     @Test
     void keyedStreamsCarryTheirOwnState() throws Exception {
         try (DemoFiles demo = new DemoFiles()) {
