@@ -5,7 +5,6 @@ import dev.lstm4j.LstmModel;
 import dev.lstm4j.ModelException;
 import dev.lstm4j.Readout;
 import dev.lstm4j.internal.io.PipelineLoader;
-import dev.lstm4j.internal.io.ModelLoader;
 import dev.lstm4j.StateDict;
 import dev.lstm4j.Lstm4j;
 import picocli.CommandLine;
@@ -54,10 +53,6 @@ final class ModelOptions {
             converter = ByteSize.class)
     long maxBytes;
 
-    ModelLoader.Options loaderOptions() {
-        ModelLoader.Options o = new ModelLoader.Options(prefix, head, noHead);
-        return maxBytes > 0 ? o.withMaxBytes(maxBytes) : o;
-    }
 
     /** The tensors of --weights (the state dict at --key in a checkpoint). */
     StateDict read() {
