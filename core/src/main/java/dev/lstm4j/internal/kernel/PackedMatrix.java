@@ -3,7 +3,7 @@ package dev.lstm4j.internal.kernel;
 /**
  * A weight {@code W (n, k)} stored as its transpose in panels of {@code nr} output columns, so a kernel reads
  * each panel front to back: {@code data[(p*k + kk)*nr + j] = W[p*nr + j][kk]}, zero for the padding columns
- * past n. Packed once when the engine is built.
+ * past n. Packed once when the engine is built (the training path repacks in place: {@link #set}).
  */
 public final class PackedMatrix {
     private final int n;
@@ -61,6 +61,53 @@ public final class PackedMatrix {
             }
         }
         return new PackedMatrix(n, k, nr, data);
+    }
+
+    /**
+     * An all-zero packed weight of shape (n, k), for {@link #set} or {@link #setTransposed} to fill: the training
+     * path repacks its weights after every optimizer step, and packs its gradient products' operands, without
+     * allocating.
+     */
+    public static PackedMatrix zeros(int n, int k, int nr) {
+        int panels = (n + nr - 1) / nr;
+        return new PackedMatrix(n, k, nr, new float[panels * k * nr]);
+    }
+
+    /** Repacks row-major {@code w (n, k)} into these panels (the padding columns stay zero). */
+    public void set(float[] w) {
+        if (w.length != n * k) {
+            throw new IllegalArgumentException("weight of " + w.length + " values for shape (" + n + ", " + k + ")");
+        }
+        for (int p = 0, panels = panels(); p < panels; p++) {
+            int cols = Math.min(nr, n - p * nr);
+            for (int kk = 0; kk < k; kk++) {
+                int d = (p * k + kk) * nr;
+                for (int j = 0; j < cols; j++) {
+                    data[d + j] = w[(p * nr + j) * k + kk];
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs the weight whose transpose is given: {@code W[j][kk] = s[sOff + kk*ld + j]}, so S is (k, n) row-major
+     * with row stride ld. Each panel row is then one contiguous copy of S.
+     */
+    public void setTransposed(float[] s, int sOff, int ld) {
+        // 16 rows of S at a time, so that the rows being read stay cached while each panel takes its 16 rows in one run
+        int panels = panels();
+        for (int k0 = 0; k0 < k; k0 += 16) {
+            int k1 = Math.min(k, k0 + 16);
+            for (int p = 0; p < panels; p++) {
+                int cols = Math.min(nr, n - p * nr);
+                for (int kk = k0; kk < k1; kk++) {
+                    int dst = (p * k + kk) * nr, from = sOff + kk * ld + p * nr;
+                    for (int j = 0; j < cols; j++) {
+                        data[dst + j] = s[from + j];
+                    }
+                }
+            }
+        }
     }
 
     /** W[r][c], read back from the panels. */

@@ -89,7 +89,7 @@ public final class ScalarKernels implements LstmKernels {
      * tanh(x) to float precision from the intrinsic {@code Math.exp} ({@code Math.tanh} is fdlibm in Java, several
      * times slower): {@code 1 - 2/(e^{2|x|}+1)} with x's sign for |x| ≥ 0.625, else Cephes' {@code x + x³·P(x²)}.
      */
-    static float tanh(float x) {
+    public static float tanh(float x) {
         float a = Math.abs(x);
         if (a >= 0.625f) {
             float t = (float) (1.0 - 2.0 / (Math.exp(2.0 * a) + 1.0));
@@ -101,7 +101,7 @@ public final class ScalarKernels implements LstmKernels {
     }
 
     /** σ(z) = 1 / (1 + e^{-z}); e^{-z} overflowing to ∞ gives exactly 0, as it should. */
-    static float sigmoid(float z) {
+    public static float sigmoid(float z) {
         return (float) (1.0 / (1.0 + Math.exp(-z)));
     }
 }
