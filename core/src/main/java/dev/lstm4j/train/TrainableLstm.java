@@ -8,6 +8,7 @@ import dev.lstm4j.LstmModel;
 import dev.lstm4j.Precision;
 import dev.lstm4j.Tensor;
 import dev.lstm4j.internal.Validate;
+import dev.lstm4j.internal.kernel.FastLstm;
 import dev.lstm4j.internal.train.FastBackward;
 import dev.lstm4j.reference.ReferenceBackward;
 import dev.lstm4j.reference.ReferenceBackward.CellGrads;
@@ -30,7 +31,8 @@ import java.util.SplittableRandom;
  *     def __init__(self): self.lstm = nn.LSTM(..., batch_first=True, dropout=p); self.fc = nn.Linear(D*Hh, O)
  *     def forward(self, x, state=None): out, (h, c) = self.lstm(x, state); return self.fc(out), (h, c)
  * </pre>
- * The forward and backward run on the reference path ({@link ReferenceBackward}). Parameter names and order are
+ * The forward and backward run on the reference path ({@link ReferenceBackward}), or on the batched float32 path
+ * ({@link #setFastPath}). Parameter names and order are
  * the module's {@code state_dict()}: {@code lstm.weight_ih_l0}, {@code lstm.weight_hh_l0}, {@code lstm.bias_ih_l0},
  * {@code lstm.bias_hh_l0}, {@code lstm.weight_hr_l0}, then {@code _reverse}, the next layer, {@code fc.weight},
  * {@code fc.bias}.
@@ -52,6 +54,8 @@ public final class TrainableLstm {
     private final Parameter headWeight;
     private final Parameter headBias;
     private boolean fastPath;
+    private int threads = FastLstm.defaultThreads();
+    private final FastRun[] fastRuns = new FastRun[2];  // the training loop's workspaces: a full batch's and an epoch's last
 
     private TrainableLstm(LstmConfig config, Precision precision, int headOut, double dropout, List<Parameter> params) {
         Validate.model(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
@@ -216,6 +220,20 @@ public final class TrainableLstm {
         return fastPath;
     }
 
+    /**
+     * At most this many threads share each product of the fast path (default {@code -Dlstm4j.threads}, else the number
+     * of processors). The results do not depend on it: products are split by output columns, no sum changes order.
+     */
+    public void setThreads(int threads) {
+        Validate.input(threads >= 1, "threads must be at least 1, got " + threads);
+        this.threads = threads;
+    }
+
+    /** The fast path's thread count ({@link #setThreads}). */
+    public int threads() {
+        return threads;
+    }
+
     /** Every parameter, in {@code state_dict()} order. The list is unmodifiable; the parameters are live. */
     public List<Parameter> parameters() {
         return Collections.unmodifiableList(params);
@@ -280,16 +298,29 @@ public final class TrainableLstm {
      * @param masks   inter-layer dropout masks ({@link #dropoutMasks}) or null for none (evaluation mode)
      */
     public Pass forward(double[] x, int batch, int steps, double[] h0, double[] c0, int[] lengths, double[][] masks) {
-        Validate.input(batch > 0 && steps > 0 && x.length == batch * steps * config.inputSize(), "forward: x has " + x.length
-                + " values, expected B*T*I = " + batch + "*" + steps + "*" + config.inputSize());
+        return forward(x, batch, steps, h0, c0, lengths, masks, false);
+    }
+
+    /**
+     * As {@link #forward(double[], int, int, double[], double[], int[], double[][])}, for the training loop: on the fast
+     * path the pass and its arrays are the model's own and are reused by the next such call with the same shapes, so a
+     * warm loop allocates nothing. Use the pass (its backward too) before the next forward.
+     */
+    Pass forwardReusing(double[] x, int batch, int steps, double[] h0, double[] c0, int[] lengths, double[][] masks) {
+        return forward(x, batch, steps, h0, c0, lengths, masks, true);
+    }
+
+    private Pass forward(double[] x, int batch, int steps, double[] h0, double[] c0, int[] lengths, double[][] masks, boolean reuse) {
+        if (!(batch > 0 && steps > 0 && x.length == batch * steps * config.inputSize())) {
+            // the message is built only on failure: a training step builds none
+            Validate.input(false, "forward: x has " + x.length + " values, expected B*T*I = " + batch + "*" + steps + "*" + config.inputSize());
+        }
         int ld = config.numLayers() * config.directions();
         Validate.input(h0 == null || h0.length == ld * batch * config.outputHiddenSize(), "forward: h0 has the wrong size");
         Validate.input(c0 == null || c0.length == ld * batch * config.hiddenSize(), "forward: c0 has the wrong size");
         if (fastPath) {
-            FastBackward.Tape ft = FastBackward.forward(config, fastCells(), batch, steps, floats(x), floats(h0), floats(c0), lengths,
-                    masks == null ? null : floats(masks));
-            double[] output = doubles(ft.output());
-            return new Pass(null, ft, output, doubles(ft.hN()), doubles(ft.cN()), headOut > 0 ? linear(output) : null);
+            FastRun run = reuse ? cachedRun(batch, steps) : new FastRun(batch, steps);
+            return run.forward(x, h0, c0, lengths, masks);
         }
         double[] xr = new double[x.length];
         for (int k = 0; k < x.length; k++) {
@@ -299,56 +330,59 @@ public final class TrainableLstm {
         return new Pass(tape, null, tape.output(), tape.hN(), tape.cN(), headOut > 0 ? linear(tape.output()) : null);
     }
 
-    private FastBackward.Cell[] fastCells() {
-        FastBackward.Cell[] fc = new FastBackward.Cell[cells.length];
-        for (int k = 0; k < cells.length; k++) {
-            ReferenceLstm.Params w = cells[k];
-            fc[k] = new FastBackward.Cell(floats(w.weightIh()), floats(w.weightHh()), floats(w.biasIh()), floats(w.biasHh()), floats(w.weightHr()));
-        }
-        return fc;
-    }
-
-    private static float[] floats(double[] a) {
-        if (a == null) {
-            return null;
-        }
-        float[] f = new float[a.length];
-        for (int k = 0; k < a.length; k++) {
-            f[k] = (float) a[k];
-        }
-        return f;
-    }
-
-    private static float[][] floats(double[][] a) {
-        float[][] f = new float[a.length][];
-        for (int k = 0; k < a.length; k++) {
-            f[k] = floats(a[k]);
-        }
-        return f;
-    }
-
-    private static double[] doubles(float[] a) {
-        double[] d = new double[a.length];
-        for (int k = 0; k < a.length; k++) {
-            d[k] = a[k];
-        }
-        return d;
-    }
-
-    private static void addInto(float[] from, double[] to) {
-        if (from != null) {
-            for (int k = 0; k < from.length; k++) {
-                to[k] += from[k];
+    private FastRun cachedRun(int batch, int steps) {
+        for (FastRun f : fastRuns) {
+            if (f != null && f.fb.fits(config, batch, steps, threads)) {
+                return f;
             }
+        }
+        fastRuns[1] = fastRuns[0];
+        fastRuns[0] = new FastRun(batch, steps);
+        return fastRuns[0];
+    }
+
+    /** A fast-path workspace, the arrays a pass returns and the pass itself. */
+    private final class FastRun {
+        final FastBackward fb;
+        final double[] output, hN, cN, head, dOut;
+        final Pass pass;
+
+        FastRun(int batch, int steps) {
+            int ld = config.numLayers() * config.directions();
+            fb = new FastBackward(config, batch, steps, threads);
+            output = new double[batch * steps * config.outputSize()];
+            hN = new double[ld * batch * config.outputHiddenSize()];
+            cN = new double[ld * batch * config.hiddenSize()];
+            head = headOut > 0 ? new double[batch * steps * headOut] : null;
+            dOut = new double[output.length];
+            pass = new Pass(null, this, output, hN, cN, head);
+        }
+
+        Pass forward(double[] x, double[] h0, double[] c0, int[] lengths, double[][] masks) {
+            for (int k = 0; k < cells.length; k++) {
+                ReferenceLstm.Params w = cells[k];
+                fb.weights(k, w.weightIh(), w.weightHh(), w.biasIh(), w.biasHh(), w.weightHr());
+            }
+            fb.forward(x, h0, c0, lengths, masks, output, hN, cN);
+            if (head != null) {
+                linear(output, head);
+            }
+            pass.forwardNumber = fb.forwards();
+            return pass;
         }
     }
 
     /** {@code fc(out)} on every row, rounded as {@link Linear#apply} rounds. */
     private double[] linear(double[] in) {
+        double[] y = new double[in.length / config.outputSize() * headOut];
+        linear(in, y);
+        return y;
+    }
+
+    private void linear(double[] in, double[] y) {
         int f = config.outputSize();
         int rows = in.length / f;
         double[] w = headWeight.value(), b = headBias.value();
-        double[] y = new double[rows * headOut];
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < headOut; j++) {
                 double acc = 0;
@@ -358,19 +392,19 @@ public final class TrainableLstm {
                 y[r * headOut + j] = precision.round(precision.round(acc) + b[j]);
             }
         }
-        return y;
     }
 
     /** One forward pass and its backward. Not thread-safe; use each pass once. */
     public final class Pass {
         private final Tape tape;
-        private final FastBackward.Tape fastTape;
+        private final FastRun fast;
         private final double[] output, hN, cN;
         private final double[] head;
+        private int forwardNumber;
 
-        private Pass(Tape tape, FastBackward.Tape fastTape, double[] output, double[] hN, double[] cN, double[] head) {
+        private Pass(Tape tape, FastRun fast, double[] output, double[] hN, double[] cN, double[] head) {
             this.tape = tape;
-            this.fastTape = fastTape;
+            this.fast = fast;
             this.output = output;
             this.hN = hN;
             this.cN = cN;
@@ -412,28 +446,46 @@ public final class TrainableLstm {
 
         /** As {@link #backward(double[], double[], double[], double[])}, with {@code step} for each step's backward (for tests). */
         public InputGrads backward(double[] dHead, double[] dOutput, double[] dHn, double[] dCn, ReferenceBackward.StepBackward step) {
-            double[] dOut = dOutput == null ? new double[output.length] : dOutput.clone();
+            double[] dOut = outputGradient(dHead, dOutput);
+            if (fast != null) {
+                InputGrads g = new InputGrads(new double[fast.fb.inputLength()], new double[hN.length], new double[cN.length]);
+                fast.fb.backward(dOut, dHn, dCn, cellGrads, g.dInput(), g.dH0(), g.dC0());
+                return g;
+            }
+            return ReferenceBackward.backward(tape, dOut, dHn, dCn, cellGrads, step);
+        }
+
+        /** The training loop's backward: from the head's gradient into the parameters' only, allocating nothing on the fast path. */
+        void backwardParameters(double[] dHead) {
+            if (fast == null) {
+                backward(dHead, null, null, null);
+                return;
+            }
+            fast.fb.backward(outputGradient(dHead, null), null, null, cellGrads, null, null, null);
+        }
+
+        /** dOutput plus what flows back from the head (a new array, or the fast path's own). */
+        private double[] outputGradient(double[] dHead, double[] dOutput) {
+            if (fast != null && fast.fb.forwards() != forwardNumber) {
+                throw new IllegalStateException("this pass's tape was overwritten by a later forward; run backward before the next forward");
+            }
+            double[] dOut;
+            if (fast != null) {
+                dOut = fast.dOut;
+                if (dOutput == null) {
+                    java.util.Arrays.fill(dOut, 0);
+                } else {
+                    System.arraycopy(dOutput, 0, dOut, 0, dOut.length);
+                }
+            } else {
+                dOut = dOutput == null ? new double[output.length] : dOutput.clone();
+            }
             if (dHead != null) {
                 Validate.input(headOut > 0, "backward: a head gradient for a model without a head");
                 ReferenceBackward.linearBackward(headWeight.value(), headOut, config.outputSize(), output, dHead,
                         headWeight.grad(), headBias.grad(), dOut);
             }
-            if (fastTape != null) {
-                FastBackward.Grads[] fg = new FastBackward.Grads[fastTape.cells().length];
-                for (int k = 0; k < fg.length; k++) {
-                    fg[k] = FastBackward.Grads.zerosLike(fastTape.cells()[k]);
-                }
-                float[][] g = FastBackward.backward(fastTape, floats(dOut), floats(dHn), floats(dCn), fg);
-                for (int k = 0; k < fg.length; k++) {
-                    addInto(fg[k].dWeightIh(), cellGrads[k].dWeightIh());
-                    addInto(fg[k].dWeightHh(), cellGrads[k].dWeightHh());
-                    addInto(fg[k].dBiasIh(), cellGrads[k].dBiasIh());
-                    addInto(fg[k].dBiasHh(), cellGrads[k].dBiasHh());
-                    addInto(fg[k].dWeightHr(), cellGrads[k].dWeightHr());
-                }
-                return new InputGrads(doubles(g[0]), doubles(g[1]), doubles(g[2]));
-            }
-            return ReferenceBackward.backward(tape, dOut, dHn, dCn, cellGrads, step);
+            return dOut;
         }
     }
 }

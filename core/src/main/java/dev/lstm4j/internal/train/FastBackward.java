@@ -2,339 +2,588 @@ package dev.lstm4j.internal.train;
 
 import dev.lstm4j.LstmConfig;
 import dev.lstm4j.internal.kernel.Kernels;
-import dev.lstm4j.internal.kernel.LstmKernels;
 import dev.lstm4j.internal.kernel.PackedMatrix;
+import dev.lstm4j.internal.kernel.PanelSplit;
+import dev.lstm4j.reference.ReferenceBackward.CellGrads;
+
+import java.util.Arrays;
 
 /**
  * The training forward and backward in float32, batched: the same result as
  * {@link dev.lstm4j.reference.ReferenceBackward#forward} and {@link dev.lstm4j.reference.ReferenceBackward#backward}
  * for a float32 model, within the bound {@code FastBackwardContractTest} states (the reference sums in double, this
- * path in float32). Every step is computed for the whole batch at once: each weight row is read once per step and
- * applied to every row of the batch, and the backward's weight gradients are accumulated per step as outer products
- * over the batch.
+ * path in float32). Every product runs on the fast path's packed-weight {@code gemm} kernels:
+ * <ul>
+ *   <li>forward: the input projections of all steps as one product, then per step {@code z_t += h_{t-1}·W_hhᵀ};</li>
+ *   <li>backward, per step: {@code dh_{t-1} = dz_t·W_hh} (W_hh packed transposed);</li>
+ *   <li>backward, after the time loop, over all T·B rows: {@code dx = dZ·W_ih} and
+ *       {@code [dW_ih | dW_hh]ᵀ += [x | h_prev]ᵀ·dZ}, blocked over the rows so that each packed block of dZ stays
+ *       cached while every row of the left operand passes over it.</li>
+ * </ul>
+ * Products are split over threads by output panels ({@link PanelSplit}), so no sum changes order with the thread
+ * count; the same inputs give the same bits. Gate math is per row ({@link GateMath}).
  *
- * <p>Gradients {@code dX} accumulate ({@code +=}), as in the reference.
+ * <p>One instance per (config, B, T) keeps every buffer, the packed weights and the tape between calls, so the steps of
+ * a training loop allocate nothing once warm. The tape of a {@link #forward} is valid until the next one. Mutable, not
+ * thread-safe.
+ *
+ * <p>Gradients {@code dX} accumulate ({@code +=}) into the given {@link CellGrads}, as in the reference.
  *
  * <p>Legend: B batch, T steps, I_l layer input, H hidden, P projection, Hh = P if projected else H, L layers,
- * D directions. Gate row blocks i, f, g, o. Per-step arrays are laid out (T, B, ·).
+ * D directions, R = T·B rows. Gate row blocks i, f, g, o. Inside, every per-step array is time-major (T, B, ·), so a
+ * step's rows are contiguous; the caller's arrays are batch-first (B, T, ·) as PyTorch's.
  */
 public final class FastBackward {
-    private FastBackward() {
-    }
+    /** Rows per block of a weight-gradient product: a packed block of dZ is 1 MB at 4H = 1024. */
+    private static final int KC = 256;
 
-    /** One layer and direction's weights as float32 arrays (PyTorch layout); biases and weightHr may be null. */
-    public record Cell(float[] weightIh, float[] weightHh, float[] biasIh, float[] biasHh, float[] weightHr) {
-    }
+    private final LstmConfig config;
+    private final int batch, steps, rows, threads;
+    private final int d, layers, hs, hh, g4, outSize;
+    private final PanelSplit split;
+    private final GateMath gateMath = GateMath.get();
+    private final GateRows gateRows = new GateRows();
+    private final CellRows cellRows = new CellRows();
+    private final Cell[] cells;           // [layer·D + direction]
+    private final float[][] outs;         // per layer, its output (R, D·Hh)
+    private final float[][] dropped;      // per layer below the last, its output after dropout (R, D·Hh)
+    private final float[][] inputs;       // per layer, what it read in the last forward: xT, an out or a dropped
+    private final float[] xT;             // x (R, I)
+    private final float[] h, c;           // the running state (B, Hh), (B, H)
+    private final float[] hp;             // projection output (B, pad(Hh))
+    // backward
+    private final float[][] dIns;         // per layer, dInput (R, I_l)
+    private final float[] dTop;           // dOutput (R, D·Hh)
+    private final float[] dZ;             // dz of every step (R, 4H)
+    private final float[] dhT, dh, dc;    // (B, Hh), (B, Hh), (B, H)
+    private final float[] dhp;            // dh_{t-1} (B, pad(Hh))
+    private final float[] dHid;           // through the projection (B, pad(H)), or null
+    private final float[] dhTall;         // dh_t of every step before the projection (R, Hh), or null
+    private final float[] dx;             // dz·W_ih (R, pad(I_l))
+    private final float[] catT;           // [x | h_prev]ᵀ (I_l + Hh, R)
+    private final float[] dWT;            // [dW_ih | dW_hh]ᵀ (I_l + Hh, pad(4H))
+    private final float[] db;             // Σ dz (4H)
+    private final PackedMatrix dzBlock, dzTail;   // a block of KC rows of dZ as a packed (4H, KC) weight, and the last
+    private final float[] hiddenT, dWhrT;         // projection only: hiddenᵀ (H, R), dW_hrᵀ (H, pad(Hh))
+    private final PackedMatrix dhBlock, dhTail;
+    private int[] lengths;
+    private double[][] masks;
+    private int forwards;
 
-    /** One layer and direction's gradients (float32, PyTorch layout); null where the weight is absent. */
-    public record Grads(float[] dWeightIh, float[] dWeightHh, float[] dBiasIh, float[] dBiasHh, float[] dWeightHr) {
-        public static Grads zerosLike(Cell c) {
-            return new Grads(new float[c.weightIh().length], new float[c.weightHh().length], c.biasIh() == null ? null : new float[c.biasIh().length],
-                    c.biasHh() == null ? null : new float[c.biasHh().length], c.weightHr() == null ? null : new float[c.weightHr().length]);
+    /** The weights of one layer and direction, packed both ways, and what its forward kept. */
+    private final class Cell {
+        final int in;
+        final float[] wIh, wHh, wHr, bias; // float32 copies of the current weights; bias = b_ih + b_hh (pad(4H)) or null
+        final PackedMatrix pIh, pHh, pHr;  // for the forward: W_ih (4H, I), W_hh (4H, Hh), W_hr (Hh, H)
+        final PackedMatrix pIhT, pHhT, pHrT; // for the backward: W_ihᵀ (I, 4H), W_hhᵀ (Hh, 4H), W_hrᵀ (H, Hh)
+        final int nPad;
+        // the tape, (R, ·): activations i, f, g, o (pad(4H)), tanh(c_t), h_{t-1}, c_{t-1}, hidden before the projection
+        final float[] gates, tanhC, hPrev, cPrev, hidden;
+
+        Cell(int in, boolean bias, boolean proj) {
+            var k = split.kernels();
+            this.in = in;
+            wIh = new float[g4 * in];
+            wHh = new float[g4 * hh];
+            wHr = proj ? new float[hh * hs] : null;
+            pIh = PackedMatrix.zeros(g4, in, k.panelWidth());
+            pHh = PackedMatrix.zeros(g4, hh, k.panelWidth());
+            pHr = proj ? PackedMatrix.zeros(hh, hs, k.panelWidth()) : null;
+            pIhT = PackedMatrix.zeros(in, g4, k.panelWidth());
+            pHhT = PackedMatrix.zeros(hh, g4, k.panelWidth());
+            pHrT = proj ? PackedMatrix.zeros(hs, hh, k.panelWidth()) : null;
+            nPad = pIh.paddedOutputs();
+            this.bias = bias ? new float[nPad] : null;
+            gates = new float[rows * nPad];
+            tanhC = new float[rows * hs];
+            hPrev = new float[rows * hh];
+            cPrev = new float[rows * hs];
+            hidden = proj ? new float[rows * hs] : null;
         }
+    }
+
+    /** @param threads at most this many threads share a product */
+    public FastBackward(LstmConfig config, int batch, int steps, int threads) {
+        this.config = config;
+        this.batch = batch;
+        this.steps = steps;
+        this.rows = batch * steps;
+        this.threads = threads;
+        this.d = config.directions();
+        this.layers = config.numLayers();
+        this.hs = config.hiddenSize();
+        this.hh = config.outputHiddenSize();
+        this.g4 = 4 * hs;
+        this.outSize = d * hh;
+        this.split = new PanelSplit(Kernels.get(), threads);
+        boolean proj = config.projSize() > 0;
+        int nr = split.kernels().panelWidth();
+        cells = new Cell[layers * d];
+        int maxIn = 0, maxInPad = 0;
+        for (int layer = 0; layer < layers; layer++) {
+            int in = config.layerInputSize(layer);
+            maxIn = Math.max(maxIn, in);
+            maxInPad = Math.max(maxInPad, pad(in, nr));
+            for (int dir = 0; dir < d; dir++) {
+                cells[layer * d + dir] = new Cell(in, config.bias(), proj);
+            }
+        }
+        outs = new float[layers][rows * outSize];
+        dropped = new float[layers - 1][rows * outSize];
+        inputs = new float[layers][];
+        xT = new float[rows * config.inputSize()];
+        h = new float[batch * hh];
+        c = new float[batch * hs];
+        hp = proj ? new float[batch * pad(hh, nr)] : null;
+        dIns = new float[layers][];
+        for (int layer = 0; layer < layers; layer++) {
+            dIns[layer] = new float[rows * config.layerInputSize(layer)];
+        }
+        dTop = new float[rows * outSize];
+        dZ = new float[rows * g4];
+        dhT = new float[batch * hh];
+        dh = new float[batch * hh];
+        dc = new float[batch * hs];
+        dhp = new float[batch * pad(hh, nr)];
+        dHid = proj ? new float[batch * pad(hs, nr)] : null;
+        dhTall = proj ? new float[rows * hh] : null;
+        dx = new float[rows * maxInPad];
+        catT = new float[(maxIn + hh) * rows];
+        dWT = new float[(maxIn + hh) * pad(g4, nr)];
+        db = new float[g4];
+        dzBlock = rows >= KC ? PackedMatrix.zeros(g4, KC, nr) : null;
+        dzTail = rows % KC != 0 ? PackedMatrix.zeros(g4, rows % KC, nr) : null;
+        hiddenT = proj ? new float[hs * rows] : null;
+        dWhrT = proj ? new float[hs * pad(hh, nr)] : null;
+        dhBlock = proj && rows >= KC ? PackedMatrix.zeros(hh, KC, nr) : null;
+        dhTail = proj && rows % KC != 0 ? PackedMatrix.zeros(hh, rows % KC, nr) : null;
+    }
+
+    private static int pad(int n, int nr) {
+        return (n + nr - 1) / nr * nr;
+    }
+
+    /** Whether this workspace is for these shapes. */
+    public boolean fits(LstmConfig config, int batch, int steps, int threads) {
+        return this.config.equals(config) && this.batch == batch && this.steps == steps && this.threads == threads;
+    }
+
+    /** B·T·I, the length of x and of dInput. */
+    public int inputLength() {
+        return rows * config.inputSize();
+    }
+
+    /** Forward passes run so far (a pass whose number is not the last one's has lost its tape). */
+    public int forwards() {
+        return forwards;
     }
 
     /**
-     * What one layer and direction kept: gate activations, c and tanh(c) (and the hidden state before projection) per
-     * step, (T, B, ·); the state each step started from, (B, T, ·) so that its rows line up with the layer input's.
+     * Takes the current weights of layer·direction {@code ld} (float32 values held in doubles, PyTorch layout) and packs
+     * them; call before each forward whose weights changed. bIh, bHh and wHr may be null where the model has none.
      */
-    private record CellTape(float[] gates, float[] c, float[] tanhC, float[] hidden, float[] hPrev, float[] cPrev) {
-    }
-
-    /** The forward's record. inputs[layer] is (B, T, I_l); output (B, T, D*Hh); hN, cN as PyTorch's. */
-    public record Tape(LstmConfig config, Cell[] cells, int batch, int steps, int[] lengths, float[][] inputs, float[][] masks,
-                       CellTape[] tapes, float[] output, float[] hN, float[] cN) {
-    }
-
-    /** {@code C (m, n) = bias + A (m, k) · Wᵀ} with W (n, k) row-major, on the fast path's kernels; bias may be null. */
-    private static float[] matmul(float[] a, int m, int k, float[] w, int n, float[] bias) {
-        LstmKernels kern = Kernels.get();
-        PackedMatrix pw = kern.pack(w, n, k);
-        return matmul(kern, a, m, pw, n, bias);
-    }
-
-    private static float[] matmul(LstmKernels kern, float[] a, int m, PackedMatrix pw, int n, float[] bias) {
-        int nPad = pw.paddedOutputs(), k = pw.depth();
-        float[] b = null;
-        if (bias != null) {
-            b = java.util.Arrays.copyOf(bias, nPad);
+    public void weights(int ld, double[] wIh, double[] wHh, double[] bIh, double[] bHh, double[] wHr) {
+        Cell w = cells[ld];
+        toFloats(wIh, w.wIh);
+        toFloats(wHh, w.wHh);
+        w.pIh.set(w.wIh);
+        w.pHh.set(w.wHh);
+        w.pIhT.setTransposed(w.wIh, 0, w.in);
+        w.pHhT.setTransposed(w.wHh, 0, hh);
+        if (w.bias != null) {
+            for (int r = 0; r < g4; r++) {
+                w.bias[r] = (float) bIh[r] + (float) bHh[r];
+            }
         }
-        float[] c = new float[Math.max(1, m) * nPad];
-        kern.gemm(a, 0, k, m, pw, b, c, 0, nPad, false);
-        if (nPad == n) {
-            return c;
+        if (w.wHr != null) {
+            toFloats(wHr, w.wHr);
+            w.pHr.set(w.wHr);
+            w.pHrT.setTransposed(w.wHr, 0, hs);
         }
-        float[] r = new float[m * n];
-        for (int i = 0; i < m; i++) {
-            System.arraycopy(c, i * nPad, r, i * n, n);
-        }
-        return r;
     }
 
-    private static boolean active(int[] lengths, int b, int t) {
+    private static void toFloats(double[] from, float[] to) {
+        for (int k = 0; k < to.length; k++) {
+            to[k] = (float) from[k];
+        }
+    }
+
+    private boolean active(int b, int t) {
         return lengths == null || t < lengths[b];
     }
 
-    private static float sigmoid(float z) {
-        return (float) (z >= 0 ? 1.0 / (1.0 + Math.exp(-z)) : Math.exp(z) / (1.0 + Math.exp(z)));
-    }
-
-    /** The (cols, rows) transpose of a (rows, cols) matrix. */
-    private static float[] transpose(float[] m, int rows, int cols) {
-        float[] t = new float[m.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = m[r * cols + c];
+    /**
+     * The forward pass; shapes as {@link dev.lstm4j.reference.ReferenceBackward#forward}. Writes the last layer's
+     * output (B, T, D·Hh), h_n (L·D, B, Hh) and c_n (L·D, B, H) into the given arrays. The arrays lengths and masks
+     * are kept for the backward.
+     *
+     * @param x     (B, T, I)
+     * @param h0    (L·D, B, Hh) or null for zeros
+     * @param c0    (L·D, B, H) or null for zeros
+     * @param masks per layer below the last, (B, T, D·Hh), or null
+     */
+    public void forward(double[] x, double[] h0, double[] c0, int[] lengths, double[][] masks, double[] output, double[] hN, double[] cN) {
+        this.lengths = lengths;
+        this.masks = masks;
+        forwards++;
+        int inSize = config.inputSize();
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < steps; t++) {
+                int src = (b * steps + t) * inSize, dst = (t * batch + b) * inSize;
+                for (int k = 0; k < inSize; k++) {
+                    xT[dst + k] = (float) x[src + k];
+                }
             }
         }
-        return t;
-    }
-
-    /** to += from, element-wise. */
-    private static void addInto(float[] from, float[] to) {
-        for (int k = 0; k < from.length; k++) {
-            to[k] += from[k];
-        }
-    }
-
-    /** y[yo..] += s · x[xo..] over n entries. */
-    private static void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
-        for (int k = 0; k < n; k++) {
-            y[yo + k] += s * x[xo + k];
-        }
-    }
-
-    /**
-     * The forward pass; shapes as {@link dev.lstm4j.reference.ReferenceBackward#forward}.
-     *
-     * @param masks per layer below the last, (B, T, D*Hh), or null
-     */
-    public static Tape forward(LstmConfig config, Cell[] cells, int batch, int steps, float[] x, float[] h0, float[] c0, int[] lengths,
-                               float[][] masks) {
-        int d = config.directions(), hh = config.outputHiddenSize(), hs = config.hiddenSize(), layers = config.numLayers();
-        int outSize = d * hh, g4 = 4 * hs;
-        float[] hn = new float[layers * d * batch * hh];
-        float[] cn = new float[layers * d * batch * hs];
-        float[][] inputs = new float[layers][];
-        CellTape[] tapes = new CellTape[layers * d];
-        float[] in = x;
-        float[] out = null;
+        float[] in = xT;
         for (int layer = 0; layer < layers; layer++) {
-            int inSize = config.layerInputSize(layer);
             inputs[layer] = in;
-            out = new float[batch * steps * outSize];
+            float[] out = outs[layer];
+            if (lengths != null) {
+                Arrays.fill(out, 0f);  // padded steps' outputs are 0
+            }
             for (int dir = 0; dir < d; dir++) {
-                int ld = layer * d + dir;
-                Cell w = cells[ld];
-                float[] gates = new float[steps * batch * g4], cs = new float[steps * batch * hs], tc = new float[steps * batch * hs];
-                float[] hid = w.weightHr() == null ? null : new float[steps * batch * hs];
-                float[] hPrevAll = new float[steps * batch * hh], cPrevAll = new float[steps * batch * hs];
-                float[] h = new float[batch * hh], c = new float[batch * hs];
-                if (h0 != null) {
-                    System.arraycopy(h0, ld * batch * hh, h, 0, batch * hh);
-                    System.arraycopy(c0, ld * batch * hs, c, 0, batch * hs);
-                }
-                LstmKernels kern = Kernels.get();
-                // input projections of all steps as one product: zx (B*T, 4H) = x W_ihᵀ + b_ih
-                float[] zx = matmul(kern, in, batch * steps, kern.pack(w.weightIh(), g4, inSize), g4, w.biasIh());
-                PackedMatrix whh = kern.pack(w.weightHh(), g4, hh);
-                PackedMatrix whr = w.weightHr() == null ? null : kern.pack(w.weightHr(), hh, hs);
-                float[] z = new float[batch * g4];
-                float[] hidStep = new float[batch * hs];
-                for (int n = 0; n < steps; n++) {
-                    int t = dir == 0 ? n : steps - 1 - n;
-                    // recurrent product for the whole batch: zh (B, 4H) = h W_hhᵀ + b_hh; z = zx_t + zh
-                    float[] zh = matmul(kern, h, batch, whh, g4, w.biasHh());
-                    for (int b = 0; b < batch; b++) {
-                        int zo = b * g4, xo = (b * steps + t) * g4;
-                        for (int r = 0; r < g4; r++) {
-                            z[zo + r] = zx[xo + r] + zh[zo + r];
-                        }
-                    }
-                    // gates, cell and hidden state per row
-                    for (int b = 0; b < batch; b++) {
-                        if (!active(lengths, b, t)) {
-                            continue;
-                        }
-                        int tb = t * batch + b;
-                        int bt = b * steps + t;
-                        System.arraycopy(h, b * hh, hPrevAll, bt * hh, hh);
-                        System.arraycopy(c, b * hs, cPrevAll, bt * hs, hs);
-                        int go = tb * g4;
-                        for (int k = 0; k < hs; k++) {
-                            float ig = sigmoid(z[b * g4 + k]);
-                            float fg = sigmoid(z[b * g4 + hs + k]);
-                            float gg = (float) Math.tanh(z[b * g4 + 2 * hs + k]);
-                            float og = sigmoid(z[b * g4 + 3 * hs + k]);
-                            gates[go + k] = ig;
-                            gates[go + hs + k] = fg;
-                            gates[go + 2 * hs + k] = gg;
-                            gates[go + 3 * hs + k] = og;
-                            float cNew = fg * c[b * hs + k] + ig * gg;
-                            c[b * hs + k] = cNew;
-                            cs[tb * hs + k] = cNew;
-                            float th = (float) Math.tanh(cNew);
-                            tc[tb * hs + k] = th;
-                            float hv = og * th;
-                            if (hid != null) {
-                                hid[(b * steps + t) * hs + k] = hv;
-                                hidStep[b * hs + k] = hv;
-                            } else {
-                                h[b * hh + k] = hv;
-                            }
-                        }
-                    }
-                    if (whr != null) {
-                        // projection for the whole batch: h (B, P) = hidden W_hrᵀ; rows past their length keep their h
-                        float[] hp = matmul(kern, hidStep, batch, whr, hh, null);
-                        for (int b = 0; b < batch; b++) {
-                            if (active(lengths, b, t)) {
-                                System.arraycopy(hp, b * hh, h, b * hh, hh);
-                            }
-                        }
-                    }
-                    for (int b = 0; b < batch; b++) {
-                        if (active(lengths, b, t)) {
-                            System.arraycopy(h, b * hh, out, (b * steps + t) * outSize + dir * hh, hh);
-                        }
-                    }
-                }
-                System.arraycopy(h, 0, hn, ld * batch * hh, batch * hh);
-                System.arraycopy(c, 0, cn, ld * batch * hs, batch * hs);
-                tapes[ld] = new CellTape(gates, cs, tc, hid, hPrevAll, cPrevAll);
+                forwardCell(layer, dir, in, out, h0, c0, hN, cN);
             }
             if (layer < layers - 1 && masks != null && masks[layer] != null) {
-                float[] dropped = new float[out.length];
-                for (int k = 0; k < out.length; k++) {
-                    dropped[k] = out[k] * masks[layer][k];
+                // inter-layer dropout: the next layer reads out ⊙ mask
+                float[] dr = dropped[layer];
+                double[] mask = masks[layer];
+                for (int t = 0; t < steps; t++) {
+                    for (int b = 0; b < batch; b++) {
+                        int o = (t * batch + b) * outSize, mo = (b * steps + t) * outSize;
+                        for (int k = 0; k < outSize; k++) {
+                            dr[o + k] = out[o + k] * (float) mask[mo + k];
+                        }
+                    }
                 }
-                in = dropped;
+                in = dr;
             } else {
                 in = out;
             }
         }
-        return new Tape(config, cells, batch, steps, lengths, inputs, masks, tapes, out, hn, cn);
+        float[] top = outs[layers - 1];
+        for (int t = 0; t < steps; t++) {
+            for (int b = 0; b < batch; b++) {
+                int src = (t * batch + b) * outSize, dst = (b * steps + t) * outSize;
+                for (int k = 0; k < outSize; k++) {
+                    output[dst + k] = top[src + k];
+                }
+            }
+        }
+    }
+
+    /** One layer and direction over all steps: reads in (R, I_l), writes its half of out (R, D·Hh). */
+    private void forwardCell(int layer, int dir, float[] in, float[] out, double[] h0, double[] c0, double[] hN, double[] cN) {
+        int ld = layer * d + dir;
+        Cell w = cells[ld];
+        int nPad = w.nPad;
+        for (int k = 0; k < batch * hh; k++) {
+            h[k] = h0 == null ? 0f : (float) h0[ld * batch * hh + k];
+        }
+        for (int k = 0; k < batch * hs; k++) {
+            c[k] = c0 == null ? 0f : (float) c0[ld * batch * hs + k];
+        }
+        // input projections of all steps as one product: z (R, 4H) = x W_ihᵀ + b_ih + b_hh
+        split.gemm(in, 0, w.in, rows, w.pIh, w.bias, w.gates, 0, nPad, false);
+        for (int n = 0; n < steps; n++) {
+            int t = dir == 0 ? n : steps - 1 - n;
+            int r0 = t * batch;
+            // the state this step starts from, kept for the backward
+            System.arraycopy(h, 0, w.hPrev, r0 * hh, batch * hh);
+            System.arraycopy(c, 0, w.cPrev, r0 * hs, batch * hs);
+            // recurrent product for the whole batch: z_t += h_{t-1} W_hhᵀ
+            split.gemm(h, 0, hh, batch, w.pHh, null, w.gates, r0 * nPad, nPad, true);
+            // gates, cell and hidden state per row, rows shared by the threads
+            gateRows.w = w;
+            gateRows.t = t;
+            split.rows(gateRows, batch);
+            if (w.pHr != null) {
+                // projection for the whole batch: h (B, P) = hidden W_hrᵀ; rows past their length keep their h
+                int ldp = w.pHr.paddedOutputs();
+                split.gemm(w.hidden, r0 * hs, hs, batch, w.pHr, null, hp, 0, ldp, false);
+                for (int b = 0; b < batch; b++) {
+                    if (active(b, t)) {
+                        System.arraycopy(hp, b * ldp, h, b * hh, hh);
+                    }
+                }
+            }
+            for (int b = 0; b < batch; b++) {
+                if (active(b, t)) {
+                    System.arraycopy(h, b * hh, out, (r0 + b) * outSize + dir * hh, hh);
+                }
+            }
+        }
+        for (int k = 0; k < batch * hh; k++) {
+            hN[ld * batch * hh + k] = h[k];
+        }
+        for (int k = 0; k < batch * hs; k++) {
+            cN[ld * batch * hs + k] = c[k];
+        }
     }
 
     /**
-     * The backward pass; shapes as {@link dev.lstm4j.reference.ReferenceBackward#backward}. Adds into {@code grads}
-     * ([layer*D + direction]) and returns {dInput (B, T, I), dH0 (L*D, B, Hh), dC0 (L*D, B, H)}.
+     * The backward pass of the last {@link #forward}; shapes as {@link dev.lstm4j.reference.ReferenceBackward#backward}.
+     * Adds into {@code grads} ([layer·D + direction]) and writes dInput (B, T, I), dH0 (L·D, B, Hh) and dC0 (L·D, B, H)
+     * into the arrays given; each may be null when not wanted (no dInput saves the first layer's dx product).
+     *
+     * @param dOutput (B, T, D·Hh) or null for zero
+     * @param dHn     (L·D, B, Hh) or null for zero
+     * @param dCn     (L·D, B, H) or null for zero
      */
-    public static float[][] backward(Tape tape, float[] dOutput, float[] dHn, float[] dCn, Grads[] grads) {
-        LstmConfig config = tape.config();
-        int d = config.directions(), hh = config.outputHiddenSize(), hs = config.hiddenSize(), layers = config.numLayers();
-        int batch = tape.batch(), steps = tape.steps(), outSize = d * hh, g4 = 4 * hs;
-        int[] lengths = tape.lengths();
-        float[] dH0 = new float[layers * d * batch * hh], dC0 = new float[layers * d * batch * hs];
-        float[] dLayerOut = dOutput == null ? new float[batch * steps * outSize] : dOutput;
-        float[] dLayerIn = null;
-        for (int layer = layers - 1; layer >= 0; layer--) {
-            int inSize = config.layerInputSize(layer);
-            float[] in = tape.inputs()[layer];
-            dLayerIn = new float[batch * steps * inSize];
-            for (int dir = 0; dir < d; dir++) {
-                int ld = layer * d + dir;
-                Cell w = tape.cells()[ld];
-                Grads gr = grads[ld];
-                CellTape ct = tape.tapes()[ld];
-                float[] dh = new float[batch * hh], dc = new float[batch * hs];
-                if (dHn != null) {
-                    System.arraycopy(dHn, ld * batch * hh, dh, 0, batch * hh);
+    public void backward(double[] dOutput, double[] dHn, double[] dCn, CellGrads[] grads, double[] dInput, double[] dH0, double[] dC0) {
+        for (int t = 0; t < steps; t++) {
+            for (int b = 0; b < batch; b++) {
+                int dst = (t * batch + b) * outSize, src = (b * steps + t) * outSize;
+                for (int k = 0; k < outSize; k++) {
+                    dTop[dst + k] = dOutput == null ? 0f : (float) dOutput[src + k];
                 }
-                if (dCn != null) {
-                    System.arraycopy(dCn, ld * batch * hs, dc, 0, batch * hs);
-                }
-                LstmKernels kern = Kernels.get();
-                PackedMatrix whhT = kern.pack(transpose(w.weightHh(), g4, hh), hh, g4);
-                float[] dZall = new float[batch * steps * g4];
-                float[] dhTall = w.weightHr() == null ? null : new float[batch * steps * hh];
-                float[] dzStep = new float[batch * g4];
-                float[] dHidden = new float[hs];
-                float[] dhT = new float[hh];
-                for (int n = steps - 1; n >= 0; n--) {
-                    int t = dir == 0 ? n : steps - 1 - n;
-                    // per row: through h = o ⊙ tanh(c) (and the projection), c = f ⊙ c_prev + i ⊙ g, σ′ and tanh′
-                    for (int b = 0; b < batch; b++) {
-                        if (!active(lengths, b, t)) {
-                            java.util.Arrays.fill(dzStep, b * g4, (b + 1) * g4, 0f);
-                            continue;
-                        }
-                        int tb = t * batch + b, go = tb * g4, bt = b * steps + t;
-                        int o = bt * outSize + dir * hh;
-                        for (int k = 0; k < hh; k++) {
-                            dhT[k] = dh[b * hh + k] + dLayerOut[o + k];
-                        }
-                        float[] dHid;
-                        if (w.weightHr() != null) {
-                            System.arraycopy(dhT, 0, dhTall, bt * hh, hh);
-                            java.util.Arrays.fill(dHidden, 0f);
-                            for (int r = 0; r < hh; r++) {
-                                axpy(dhT[r], w.weightHr(), r * hs, dHidden, 0, hs);
-                            }
-                            dHid = dHidden;
-                        } else {
-                            dHid = dhT;
-                        }
-                        int zo = b * g4;
-                        for (int k = 0; k < hs; k++) {
-                            float ig = ct.gates()[go + k], fg = ct.gates()[go + hs + k], gg = ct.gates()[go + 2 * hs + k], og = ct.gates()[go + 3 * hs + k];
-                            float th = ct.tanhC()[tb * hs + k];
-                            float dO = dHid[k] * th;
-                            float dC = dc[b * hs + k] + dHid[k] * og * (1 - th * th);
-                            float dF = dC * ct.cPrev()[bt * hs + k];
-                            float dI = dC * gg;
-                            float dG = dC * ig;
-                            dc[b * hs + k] = dC * fg;
-                            dzStep[zo + k] = dI * ig * (1 - ig);
-                            dzStep[zo + hs + k] = dF * fg * (1 - fg);
-                            dzStep[zo + 2 * hs + k] = dG * (1 - gg * gg);
-                            dzStep[zo + 3 * hs + k] = dO * og * (1 - og);
-                        }
-                        System.arraycopy(dzStep, zo, dZall, bt * g4, g4);
-                    }
-                    // dh_{t-1} for the whole batch: dz (B, 4H) · W_hh; rows past their length pass dh through
-                    float[] dhp = matmul(kern, dzStep, batch, whhT, hh, null);
-                    for (int b = 0; b < batch; b++) {
-                        if (active(lengths, b, t)) {
-                            System.arraycopy(dhp, b * hh, dh, b * hh, hh);
-                        }
-                    }
-                }
-                // over all steps at once: dx = dz · W_ih, dW_ih += dzᵀ x, dW_hh += dzᵀ h_prev, db += Σ dz, dW_hr += dhᵀ hidden
-                int bt = batch * steps;
-                float[] dx = matmul(kern, dZall, bt, kern.pack(transpose(w.weightIh(), g4, inSize), inSize, g4), inSize, null);
-                for (int k = 0; k < dx.length; k++) {
-                    dLayerIn[k] += dx[k];
-                }
-                float[] dZt = transpose(dZall, bt, g4);
-                addInto(matmul(dZt, g4, bt, transpose(in, bt, inSize), inSize, null), gr.dWeightIh());
-                addInto(matmul(dZt, g4, bt, transpose(ct.hPrev(), bt, hh), hh, null), gr.dWeightHh());
-                if (gr.dBiasIh() != null) {
-                    float[] db = new float[g4];
-                    for (int row = 0; row < bt; row++) {
-                        for (int r = 0; r < g4; r++) {
-                            db[r] += dZall[row * g4 + r];
-                        }
-                    }
-                    addInto(db, gr.dBiasIh());
-                    addInto(db, gr.dBiasHh());
-                }
-                if (dhTall != null) {
-                    addInto(matmul(transpose(dhTall, bt, hh), hh, bt, transpose(ct.hidden(), bt, hs), hs, null), gr.dWeightHr());
-                }
-                System.arraycopy(dh, 0, dH0, ld * batch * hh, batch * hh);
-                System.arraycopy(dc, 0, dC0, ld * batch * hs, batch * hs);
-            }
-            if (layer > 0) {
-                float[][] masks = tape.masks();
-                if (masks != null && masks[layer - 1] != null) {
-                    for (int k = 0; k < dLayerIn.length; k++) {
-                        dLayerIn[k] *= masks[layer - 1][k];
-                    }
-                }
-                dLayerOut = dLayerIn;
             }
         }
-        return new float[][] {dLayerIn, dH0, dC0};
+        float[] dOut = dTop;
+        for (int layer = layers - 1; layer >= 0; layer--) {
+            float[] dIn = layer > 0 || dInput != null ? dIns[layer] : null;
+            if (dIn != null) {
+                Arrays.fill(dIn, 0f);
+            }
+            for (int dir = 0; dir < d; dir++) {
+                backwardCell(layer, dir, dOut, dIn, dHn, dCn, grads[layer * d + dir], dH0, dC0);
+            }
+            if (layer > 0) {
+                if (masks != null && masks[layer - 1] != null) {
+                    // through the dropout: d(out ⊙ mask) = d ⊙ mask
+                    double[] mask = masks[layer - 1];
+                    for (int t = 0; t < steps; t++) {
+                        for (int b = 0; b < batch; b++) {
+                            int o = (t * batch + b) * outSize, mo = (b * steps + t) * outSize;
+                            for (int k = 0; k < outSize; k++) {
+                                dIn[o + k] *= (float) mask[mo + k];
+                            }
+                        }
+                    }
+                }
+                dOut = dIn;
+            }
+        }
+        if (dInput != null) {
+            int inSize = config.inputSize();
+            float[] d0 = dIns[0];
+            for (int t = 0; t < steps; t++) {
+                for (int b = 0; b < batch; b++) {
+                    int src = (t * batch + b) * inSize, dst = (b * steps + t) * inSize;
+                    for (int k = 0; k < inSize; k++) {
+                        dInput[dst + k] = d0[src + k];
+                    }
+                }
+            }
+        }
+    }
+
+    /** One layer and direction: the time loop backwards, then the products over all rows. */
+    private void backwardCell(int layer, int dir, float[] dOut, float[] dIn, double[] dHn, double[] dCn, CellGrads gr,
+                              double[] dH0, double[] dC0) {
+        int ld = layer * d + dir;
+        Cell w = cells[ld];
+        for (int k = 0; k < batch * hh; k++) {
+            dh[k] = dHn == null ? 0f : (float) dHn[ld * batch * hh + k];
+        }
+        for (int k = 0; k < batch * hs; k++) {
+            dc[k] = dCn == null ? 0f : (float) dCn[ld * batch * hs + k];
+        }
+        int ldHid = w.pHrT == null ? hh : w.pHrT.paddedOutputs(), ldDh = w.pHhT.paddedOutputs();
+        for (int n = steps - 1; n >= 0; n--) {
+            int t = dir == 0 ? n : steps - 1 - n;
+            int r0 = t * batch;
+            // dh_t = what the next step passed back + the output's gradient (rows past their length: 0)
+            for (int b = 0; b < batch; b++) {
+                int o = (r0 + b) * outSize + dir * hh;
+                boolean on = active(b, t);
+                for (int k = 0; k < hh; k++) {
+                    dhT[b * hh + k] = on ? dh[b * hh + k] + dOut[o + k] : 0f;
+                }
+            }
+            float[] dHidden = dhT;
+            if (w.pHrT != null) {
+                // through the projection h = W_hr hidden, for the whole batch: dhidden (B, H) = dh_t W_hr
+                System.arraycopy(dhT, 0, dhTall, r0 * hh, batch * hh);
+                split.gemm(dhT, 0, hh, batch, w.pHrT, null, dHid, 0, ldHid, false);
+                dHidden = dHid;
+            }
+            // through the gates per row, rows shared by the threads
+            cellRows.w = w;
+            cellRows.t = t;
+            cellRows.dHidden = dHidden;
+            cellRows.ldHid = ldHid;
+            split.rows(cellRows, batch);
+            // dh_{t-1} for the whole batch: dz_t (B, 4H) · W_hh; rows past their length pass dh through
+            split.gemm(dZ, r0 * g4, g4, batch, w.pHhT, null, dhp, 0, ldDh, false);
+            for (int b = 0; b < batch; b++) {
+                if (active(b, t)) {
+                    System.arraycopy(dhp, b * ldDh, dh, b * hh, hh);
+                }
+            }
+        }
+        if (dIn != null) {
+            // dx = dZ · W_ih over all rows
+            int in = w.in, inPad = w.pIhT.paddedOutputs();
+            split.gemm(dZ, 0, g4, rows, w.pIhT, null, dx, 0, inPad, false);
+            for (int r = 0; r < rows; r++) {
+                for (int k = 0; k < in; k++) {
+                    dIn[r * in + k] += dx[r * inPad + k];
+                }
+            }
+        }
+        weightGradients(w, inputs[layer], gr);
+        if (dH0 != null) {
+            for (int k = 0; k < batch * hh; k++) {
+                dH0[ld * batch * hh + k] = dh[k];
+            }
+        }
+        if (dC0 != null) {
+            for (int k = 0; k < batch * hs; k++) {
+                dC0[ld * batch * hs + k] = dc[k];
+            }
+        }
+    }
+
+    /** The forward gate pass of step t for batch rows [from, to) (the hidden state before a projection goes to the tape). */
+    private final class GateRows implements PanelSplit.Rows {
+        Cell w;
+        int t;
+
+        @Override
+        public void run(int from, int to) {
+            int nPad = w.nPad;
+            for (int b = from; b < to; b++) {
+                if (active(b, t)) {
+                    int row = t * batch + b;
+                    if (w.hidden != null) {
+                        gateMath.forward(w.gates, row * nPad, hs, c, b * hs, w.tanhC, row * hs, w.hidden, row * hs);
+                    } else {
+                        gateMath.forward(w.gates, row * nPad, hs, c, b * hs, w.tanhC, row * hs, h, b * hh);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The backward through the gates of step t for batch rows [from, to); rows past their length get dz = 0. */
+    private final class CellRows implements PanelSplit.Rows {
+        Cell w;
+        int t, ldHid;
+        float[] dHidden;
+
+        @Override
+        public void run(int from, int to) {
+            for (int b = from; b < to; b++) {
+                int row = t * batch + b;
+                if (active(b, t)) {
+                    cellBackward(w, row, dHidden, b * ldHid, b * hs, row * g4);
+                } else {
+                    Arrays.fill(dZ, row * g4, (row + 1) * g4, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Through one row's gates, from dh (here {@code dHidden}, before any projection) and the dc the next step passed
+     * back, to dz (written at {@code zo}) and the dc of the step before (in place):
+     * <pre>
+     * do = dh ⊙ tanh(c_t)                       dz_o = do ⊙ o ⊙ (1 − o)
+     * dc = dc_next + dh ⊙ o ⊙ (1 − tanh²(c_t))
+     * df = dc ⊙ c_{t-1}                         dz_f = df ⊙ f ⊙ (1 − f)
+     * di = dc ⊙ g                               dz_i = di ⊙ i ⊙ (1 − i)
+     * dg = dc ⊙ i                               dz_g = dg ⊙ (1 − g²)
+     * dc_{t-1} = dc ⊙ f
+     * </pre>
+     */
+    private void cellBackward(Cell w, int row, float[] dHidden, int dho, int dco, int zo) {
+        float[] gates = w.gates, tanhC = w.tanhC, cPrev = w.cPrev, dz = dZ, dcs = dc;
+        int go = row * w.nPad, to = row * hs;
+        for (int k = 0; k < hs; k++) {
+            float ig = gates[go + k], fg = gates[go + hs + k], gg = gates[go + 2 * hs + k], og = gates[go + 3 * hs + k];
+            float th = tanhC[to + k];
+            float dH = dHidden[dho + k];
+            float dO = dH * th;
+            float dC = dcs[dco + k] + dH * og * (1 - th * th);
+            dcs[dco + k] = dC * fg;
+            dz[zo + k] = dC * gg * ig * (1 - ig);
+            dz[zo + hs + k] = dC * cPrev[to + k] * fg * (1 - fg);
+            dz[zo + 2 * hs + k] = dC * ig * (1 - gg * gg);
+            dz[zo + 3 * hs + k] = dO * og * (1 - og);
+        }
+    }
+
+    /**
+     * dW_ih += dZᵀ x, dW_hh += dZᵀ h_prev, db_ih = db_hh += Σ dz, dW_hr += dhᵀ hidden, over all R rows at once:
+     * as {@code [dW_ih | dW_hh]ᵀ = [x | h_prev]ᵀ · dZ}, one product whose right operand is dZ itself (packed a block of
+     * rows at a time), so only the narrower left operands are transposed.
+     */
+    private void weightGradients(Cell w, float[] in, CellGrads gr) {
+        int inSize = w.in, m = inSize + hh, ldc = w.nPad;
+        transpose(in, rows, inSize, catT, 0);
+        transpose(w.hPrev, rows, hh, catT, inSize * rows);
+        blockedProduct(catT, m, dZ, g4, dzBlock, dzTail, dWT, ldc);
+        double[] dWih = gr.dWeightIh(), dWhh = gr.dWeightHh();
+        for (int r = 0; r < g4; r++) {
+            for (int k = 0; k < inSize; k++) {
+                dWih[r * inSize + k] += dWT[k * ldc + r];
+            }
+            for (int k = 0; k < hh; k++) {
+                dWhh[r * hh + k] += dWT[(inSize + k) * ldc + r];
+            }
+        }
+        if (gr.dBiasIh() != null) {
+            Arrays.fill(db, 0f);
+            for (int row = 0; row < rows; row++) {
+                for (int r = 0; r < g4; r++) {
+                    db[r] += dZ[row * g4 + r];
+                }
+            }
+            for (int r = 0; r < g4; r++) {
+                gr.dBiasIh()[r] += db[r];
+                gr.dBiasHh()[r] += db[r];
+            }
+        }
+        if (w.hidden != null) {
+            int ldp = pad(hh, split.kernels().panelWidth());
+            transpose(w.hidden, rows, hs, hiddenT, 0);
+            blockedProduct(hiddenT, hs, dhTall, hh, dhBlock, dhTail, dWhrT, ldp);
+            double[] dWhr = gr.dWeightHr();
+            for (int r = 0; r < hh; r++) {
+                for (int k = 0; k < hs; k++) {
+                    dWhr[r * hs + k] += dWhrT[k * ldp + r];
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code C (m, pad(n)) = A · S}, A (m, R) and S (R, n) row-major: in blocks of {@link #KC} rows of S, each packed as
+     * the weight {@code Sᵀ} (n, KC) and multiplied by the matching KC columns of A, accumulating into C.
+     */
+    private void blockedProduct(float[] a, int m, float[] s, int n, PackedMatrix block, PackedMatrix tail, float[] c, int ldc) {
+        for (int k0 = 0; k0 < rows; k0 += KC) {
+            PackedMatrix p = rows - k0 >= KC ? block : tail;
+            p.setTransposed(s, k0 * n, n);
+            split.gemm(a, k0, rows, m, p, null, c, 0, ldc, k0 > 0);
+        }
+    }
+
+    /** dst[off + c·rows + r] = src[r·cols + c]: the (cols, rows) transpose of src (rows, cols), in tiles. */
+    private static void transpose(float[] src, int rows, int cols, float[] dst, int off) {
+        final int tile = 16;
+        for (int r0 = 0; r0 < rows; r0 += tile) {
+            int r1 = Math.min(rows, r0 + tile);
+            for (int c0 = 0; c0 < cols; c0 += tile) {
+                int c1 = Math.min(cols, c0 + tile);
+                for (int r = r0; r < r1; r++) {
+                    for (int c = c0; c < c1; c++) {
+                        dst[off + c * rows + r] = src[r * cols + c];
+                    }
+                }
+            }
+        }
     }
 }
