@@ -57,6 +57,7 @@ public final class Adam extends Optimizer {
 
     private final Options o;
     private final double[][] expAvg, expAvgSq, maxExpAvgSq;
+    private double[] decayed;
 
     public Adam(List<Parameter> params, Precision precision, Options options) {
         super(params, precision);
@@ -70,7 +71,7 @@ public final class Adam extends Optimizer {
     @Override
     protected void update(int index, Parameter param) {
         double[] w = param.value();
-        double[] g = param.grad().clone();
+        double[] g = param.grad();
         int n = w.length;
         if (expAvg[index] == null) {
             expAvg[index] = new double[n];
@@ -87,9 +88,14 @@ public final class Adam extends Optimizer {
                     w[k] = r(w[k] * f);
                 }
             } else {
-                for (int k = 0; k < n; k++) {
-                    g[k] = r(g[k] + r(o.weightDecay() * w[k]));
+                // the gradient plus decay, in a scratch array: the parameter's gradient stays as backward left it
+                if (decayed == null || decayed.length < n) {
+                    decayed = new double[n];
                 }
+                for (int k = 0; k < n; k++) {
+                    decayed[k] = r(g[k] + r(o.weightDecay() * w[k]));
+                }
+                g = decayed;
             }
         }
         for (int k = 0; k < n; k++) {

@@ -11,10 +11,26 @@ final class LossFunctions {
         return "reduction='" + reduction.name().toLowerCase(java.util.Locale.ROOT) + "'";
     }
 
-    private static void sameLength(String name, double[] x, double[] y) {
-        Validate.input(x.length == y.length, name + ": prediction has " + x.length + " values but target has " + y.length
+    private static void sameLength(Loss loss, double[] x, double[] y) {
+        if (x.length == y.length && x.length > 0) {
+            return;  // the messages are built only on failure: a training step builds none
+        }
+        Validate.input(x.length == y.length, loss.name() + ": prediction has " + x.length + " values but target has " + y.length
                 + "; give one target per prediction");
-        Validate.input(x.length > 0, name + ": empty prediction");
+        Validate.input(x.length > 0, loss.name() + ": empty prediction");
+    }
+
+    /**
+     * {@code loss.compute(x, y)}, with the gradient written into {@code gradient} (x's length); element-wise losses
+     * allocate nothing, so the training loop's steps do not.
+     */
+    static double computeInto(Loss loss, double[] x, double[] y, double[] gradient) {
+        if (loss instanceof ElementWise e) {
+            return e.computeInto(x, y, gradient);
+        }
+        Loss.Result r = loss.compute(x, y);
+        System.arraycopy(r.gradient(), 0, gradient, 0, gradient.length);
+        return r.value();
     }
 
     /** An element-wise loss: value(d) and its derivative, d = x − y (or x and y for BCE). */
@@ -32,15 +48,19 @@ final class LossFunctions {
 
         @Override
         public Result compute(double[] x, double[] y) {
-            sameLength(name(), x, y);
+            double[] g = new double[x.length];
+            return new Result(computeInto(x, y, g), g);
+        }
+
+        double computeInto(double[] x, double[] y, double[] g) {
+            sameLength(this, x, y);
             double sum = 0;
             double scale = reduction == Reduction.MEAN ? 1.0 / x.length : 1.0;
-            double[] g = new double[x.length];
             for (int k = 0; k < x.length; k++) {
                 sum += value(x[k], y[k]);
                 g[k] = derivative(x[k], y[k]) * scale;
             }
-            return new Result(reduction == Reduction.MEAN ? sum / x.length : sum, g);
+            return reduction == Reduction.MEAN ? sum / x.length : sum;
         }
     }
 

@@ -37,8 +37,8 @@ public abstract class Optimizer {
 
     /** {@code optimizer.zero_grad()}. */
     public final void zeroGrad() {
-        for (Parameter q : params) {
-            q.zeroGrad();
+        for (int k = 0; k < params.size(); k++) {
+            params.get(k).zeroGrad();
         }
     }
 

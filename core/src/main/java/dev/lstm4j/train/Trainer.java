@@ -112,12 +112,16 @@ public final class Trainer {
     private final Loss loss;
     private final Options options;
     private final Rng rng;
+    private final java.util.function.DoubleSupplier uniform;
     private int epoch;
     private final List<Epoch> history = new ArrayList<>();
     private double bestVal = Double.POSITIVE_INFINITY;
     private int badEpochs;
     private Map<String, double[]> best;
     private boolean stopped;
+    // the steps' buffers, kept so that warm steps on the fast path allocate nothing
+    private int[] order;
+    private double[] xBuf, yBuf, xChunk, pred, target, grad, dHead, hCarry, cCarry;
 
     public Trainer(TrainableLstm model, Optimizer optimizer, Loss loss, Options options) {
         Validate.input(model != null && optimizer != null && loss != null && options != null, "Trainer needs a model, an optimizer, a loss and options");
@@ -127,6 +131,7 @@ public final class Trainer {
         this.loss = loss;
         this.options = options;
         this.rng = new Rng(options.seed());
+        this.uniform = rng::nextDouble;
     }
 
     public TrainableLstm model() {
@@ -221,7 +226,9 @@ public final class Trainer {
     /** One epoch over {@code train}; returns the mean of the batches' losses (of the last chunk's, with TBPTT to one). */
     public double trainEpoch(Dataset train, Listener listener) {
         int n = train.size();
-        int[] order = new int[n];
+        if (order == null || order.length != n) {
+            order = new int[n];
+        }
         for (int k = 0; k < n; k++) {
             order[k] = k;
         }
@@ -241,11 +248,16 @@ public final class Trainer {
         return sum / batches;
     }
 
+    /** An array of length n: {@code a} itself when it has that length, else a new one. */
+    private static double[] sized(double[] a, int n) {
+        return a != null && a.length == n ? a : new double[n];
+    }
+
     /** One batch: forward, loss, backward, clip, step, per TBPTT chunk. Returns the last loss computed. */
     private double trainBatch(Dataset d, int[] order, int from, int to) {
         int b = to - from, t = d.steps(), in = d.features(), o = d.targets();
-        double[] x = new double[b * t * in];
-        double[] y = new double[b * d.targetsPerSequence()];
+        double[] x = xBuf = sized(xBuf, b * t * in);
+        double[] y = yBuf = sized(yBuf, b * d.targetsPerSequence());
         for (int r = 0; r < b; r++) {
             int s = order[from + r];
             System.arraycopy(d.x(), s * t * in, x, r * t * in, t * in);
@@ -256,40 +268,41 @@ public final class Trainer {
         double last = Double.NaN;
         for (int s0 = 0; s0 < t; s0 += k) {
             int len = Math.min(k, t - s0);
-            double[] xc = new double[b * len * in];
-            for (int r = 0; r < b; r++) {
-                System.arraycopy(x, (r * t + s0) * in, xc, r * len * in, len * in);
+            double[] xc = x;
+            if (len < t) {
+                xc = xChunk = sized(xChunk, b * len * in);
+                for (int r = 0; r < b; r++) {
+                    System.arraycopy(x, (r * t + s0) * in, xc, r * len * in, len * in);
+                }
             }
             boolean lastChunk = s0 + len >= t;
-            double[][] masks = model.dropoutMasks(rng::nextDouble, b, len);
+            double[][] masks = model.dropoutMasks(uniform, b, len);
             optimizer.zeroGrad();
-            TrainableLstm.Pass pass = model.forward(xc, b, len, h, c, null, masks);
+            TrainableLstm.Pass pass = model.forwardReusing(xc, b, len, h, c, null, masks);
             if (d.everyStep() || lastChunk) {
-                double[] pred, target;
+                double[] p, g, dh;
                 if (d.everyStep()) {
-                    pred = pass.head();
-                    target = new double[b * len * o];
+                    p = pass.head();
+                    target = sized(target, b * len * o);
                     for (int r = 0; r < b; r++) {
                         System.arraycopy(y, (r * t + s0) * o, target, r * len * o, len * o);
                     }
+                    g = dh = grad = sized(grad, b * len * o);
+                    last = LossFunctions.computeInto(loss, p, target, g);
                 } else {
-                    pred = new double[b * o];
+                    p = pred = sized(pred, b * o);
                     for (int r = 0; r < b; r++) {
-                        System.arraycopy(pass.head(), (r * len + len - 1) * o, pred, r * o, o);
+                        System.arraycopy(pass.head(), (r * len + len - 1) * o, p, r * o, o);
                     }
-                    target = y;
-                }
-                Loss.Result res = loss.compute(pred, target);
-                double[] dHead;
-                if (d.everyStep()) {
-                    dHead = res.gradient();
-                } else {
-                    dHead = new double[b * len * o];
+                    g = grad = sized(grad, b * o);
+                    last = LossFunctions.computeInto(loss, p, y, g);
+                    dh = dHead = sized(dHead, b * len * o);
+                    java.util.Arrays.fill(dh, 0);
                     for (int r = 0; r < b; r++) {
-                        System.arraycopy(res.gradient(), r * o, dHead, (r * len + len - 1) * o, o);
+                        System.arraycopy(g, r * o, dh, (r * len + len - 1) * o, o);
                     }
                 }
-                pass.backward(dHead, null, null, null);
+                pass.backwardParameters(dh);
                 if (options.clipNorm() > 0) {
                     GradClip.clipGradNorm(model.parameters(), options.clipNorm(), 2);
                 }
@@ -297,11 +310,14 @@ public final class Trainer {
                     GradClip.clipGradValue(model.parameters(), options.clipValue());
                 }
                 optimizer.step();
-                last = res.value();
             }
-            // carry the state, detached: the next chunk's backward stops here
-            h = pass.hN().clone();
-            c = pass.cN().clone();
+            if (!lastChunk) {
+                // carry the state, detached: the next chunk's backward stops here
+                h = hCarry = sized(hCarry, pass.hN().length);
+                c = cCarry = sized(cCarry, pass.cN().length);
+                System.arraycopy(pass.hN(), 0, h, 0, h.length);
+                System.arraycopy(pass.cN(), 0, c, 0, c.length);
+            }
         }
         return last;
     }
@@ -327,9 +343,9 @@ public final class Trainer {
     /** The head's output at the last step (B, O), or at every step (B, T, O), in evaluation mode. */
     public double[] predict(double[] x, int batch, int steps, boolean everyStep) {
         int o = model.headOut();
-        TrainableLstm.Pass pass = model.forward(x, batch, steps, null, null, null, null);
+        TrainableLstm.Pass pass = model.forwardReusing(x, batch, steps, null, null, null, null);
         if (everyStep) {
-            return pass.head();
+            return pass.head().clone();
         }
         double[] pred = new double[batch * o];
         for (int r = 0; r < batch; r++) {
