@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""The PyTorch side of the training-step comparison (bench/.../TrainStepBench.java): one step of forward, MSE on the
-head's last step, backward and Adam at I=64, H=256, T=100, B=32, float32, batch_first.
+"""The PyTorch side of the training-step comparison (bench/train_compare.sh, bench/.../TrainStepMain.java and
+TrainStepBench.java): one step of forward, MSE on the head's last step, backward and Adam at I=64, H=256, T=100,
+B=32, float32, batch_first, 1 or more layers.
 
-    /usr/bin/python3 tools/pytorch/bench_train_step.py [--threads 1] [--repeats 10]
+    /usr/bin/python3 tools/pytorch/bench_train_step.py [--threads 1] [--layers 1] [--warmup 3] [--repeats 10]
 
-Prints the median and minimum wall-clock milliseconds per step after 3 warm-up steps, and the median CPU time (which a
-loaded machine inflates less).
+Prints the median and minimum wall-clock milliseconds per step after the warm-up steps, and the median CPU time of the
+process (all its threads; a loaded machine inflates it less than the wall clock).
 """
 import argparse
 import statistics
@@ -16,12 +17,14 @@ import torch.nn as nn
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--layers", type=int, default=1)
+ap.add_argument("--warmup", type=int, default=3)
 ap.add_argument("--repeats", type=int, default=10)
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(1)
 I, H, T, B = 64, 256, 100, 32
-lstm = nn.LSTM(I, H, batch_first=True)
+lstm = nn.LSTM(I, H, num_layers=a.layers, batch_first=True)
 fc = nn.Linear(H, 1)
 opt = torch.optim.Adam(list(lstm.parameters()) + list(fc.parameters()), lr=1e-3)
 x = torch.randn(B, T, I)
@@ -37,7 +40,7 @@ def step():
     return loss.item()
 
 
-for _ in range(3):
+for _ in range(a.warmup):
     step()
 times, cpu = [], []
 for _ in range(a.repeats):
@@ -45,5 +48,6 @@ for _ in range(a.repeats):
     step()
     times.append((time.perf_counter() - t0) * 1000)
     cpu.append((time.process_time() - c0) * 1000)
-print("torch %s, %d thread(s): I=%d H=%d T=%d B=%d training step median %.1f ms (min %.1f), CPU time median %.1f ms, over %d steps"
-      % (torch.__version__, a.threads, I, H, T, B, statistics.median(times), min(times), statistics.median(cpu), a.repeats))
+print("torch %s, %d thread(s), %d layer(s): I=%d H=%d T=%d B=%d training step median %.1f ms (min %.1f), CPU time median %.1f ms,"
+      " over %d steps after %d" % (torch.__version__, a.threads, a.layers, I, H, T, B, statistics.median(times), min(times),
+                                   statistics.median(cpu), a.repeats, a.warmup))

@@ -25,18 +25,26 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One training step (forward, MSE on the head's last step, backward, Adam step) at I=64, H=256, T=100, B=32, float32,
- * on the batched float32 path and on the reference path; compare with tools/pytorch/bench_train_step.py, which times
- * the same step in PyTorch.
+ * on the batched float32 path (1 and 2 threads, 1 and 2 layers) and on the reference path; compare with
+ * tools/pytorch/bench_train_step.py, which times the same step in PyTorch ({@code bench/train_compare.sh} runs both,
+ * with {@link TrainStepMain} on the lstm4j side). Average time over 2-second iterations, after 5 of warm-up: the
+ * kernels need a few dozen steps to be compiled.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.SingleShotTime)
+@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2)
-@Measurement(iterations = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Warmup(iterations = 5, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g", "--add-modules", "jdk.incubator.vector"})
 public class TrainStepBench {
     @Param({"fast", "reference"})
     public String path;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    @Param({"1", "2"})
+    public int layers;
 
     private Trainer trainer;
     private Dataset batch;
@@ -44,8 +52,9 @@ public class TrainStepBench {
     @Setup
     public void setup() {
         int in = 64, hidden = 256, steps = 100, b = 32;
-        TrainableLstm m = TrainableLstm.create(new LstmConfig(in, hidden, 1, false, 0, true), 1, 0, Precision.F32, 1);
+        TrainableLstm m = TrainableLstm.create(new LstmConfig(in, hidden, layers, false, 0, true), 1, 0, Precision.F32, 1);
         m.setFastPath(path.equals("fast"));
+        m.setThreads(threads);
         SplittableRandom r = new SplittableRandom(1);
         double[] x = new double[b * steps * in], y = new double[b];
         for (int k = 0; k < x.length; k++) {
