@@ -91,17 +91,25 @@ public final class PackedMatrix {
 
     /**
      * Packs the weight whose transpose is given: {@code W[j][kk] = s[sOff + kk*ld + j]}, so S is (k, n) row-major
-     * with row stride ld. Each panel row is then one contiguous copy of S.
+     * with row stride ld.
      */
     public void setTransposed(float[] s, int sOff, int ld) {
+        setTransposedRows(s, sOff, ld, 0, k);
+    }
+
+    /**
+     * Packs rows {@code kFrom .. kFrom+count-1} of S only: {@code W[j][kFrom + q] = s[sOff + q*ld + j]}, so a producer
+     * can pack the rows it has just written, while they are cached.
+     */
+    public void setTransposedRows(float[] s, int sOff, int ld, int kFrom, int count) {
         // 16 rows of S at a time, so that the rows being read stay cached while each panel takes its 16 rows in one run
         int panels = panels();
-        for (int k0 = 0; k0 < k; k0 += 16) {
-            int k1 = Math.min(k, k0 + 16);
+        for (int q0 = 0; q0 < count; q0 += 16) {
+            int q1 = Math.min(count, q0 + 16);
             for (int p = 0; p < panels; p++) {
                 int cols = Math.min(nr, n - p * nr);
-                for (int kk = k0; kk < k1; kk++) {
-                    int dst = (p * k + kk) * nr, from = sOff + kk * ld + p * nr;
+                for (int q = q0; q < q1; q++) {
+                    int dst = (p * k + kFrom + q) * nr, from = sOff + q * ld + p * nr;
                     for (int j = 0; j < cols; j++) {
                         data[dst + j] = s[from + j];
                     }

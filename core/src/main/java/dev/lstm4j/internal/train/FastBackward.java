@@ -63,9 +63,9 @@ public final class FastBackward {
     private final float[] catT;           // [x | h_prev]ᵀ (I_l + Hh, R)
     private final float[] dWT;            // [dW_ih | dW_hh]ᵀ (I_l + Hh, pad(4H))
     private final float[] db;             // Σ dz (4H)
-    private final PackedMatrix dzBlock, dzTail;   // a block of KC rows of dZ as a packed (4H, KC) weight, and the last
+    private final PackedMatrix[] dzBlocks;         // dZ again, KC rows at a time, each block packed as the weight (4H, KC)
     private final float[] hiddenT, dWhrT;         // projection only: hiddenᵀ (H, R), dW_hrᵀ (H, pad(Hh))
-    private final PackedMatrix dhBlock, dhTail;
+    private final PackedMatrix[] dhBlocks;         // projection only: dh_t of every step (before it), packed as dzBlocks
     private int[] lengths;
     private double[][] masks;
     private int forwards;
@@ -151,12 +151,28 @@ public final class FastBackward {
         catT = new float[(maxIn + hh) * rows];
         dWT = new float[(maxIn + hh) * pad(g4, nr)];
         db = new float[g4];
-        dzBlock = rows >= KC ? PackedMatrix.zeros(g4, KC, nr) : null;
-        dzTail = rows % KC != 0 ? PackedMatrix.zeros(g4, rows % KC, nr) : null;
+        dzBlocks = blocks(g4, nr);
         hiddenT = proj ? new float[hs * rows] : null;
         dWhrT = proj ? new float[hs * pad(hh, nr)] : null;
-        dhBlock = proj && rows >= KC ? PackedMatrix.zeros(hh, KC, nr) : null;
-        dhTail = proj && rows % KC != 0 ? PackedMatrix.zeros(hh, rows % KC, nr) : null;
+        dhBlocks = proj ? blocks(hh, nr) : null;
+    }
+
+    /** Packed (n, KC) weights covering the R rows, the last one shorter when KC does not divide R. */
+    private PackedMatrix[] blocks(int n, int nr) {
+        PackedMatrix[] b = new PackedMatrix[(rows + KC - 1) / KC];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = PackedMatrix.zeros(n, Math.min(KC, rows - i * KC), nr);
+        }
+        return b;
+    }
+
+    /** Packs rows r0 .. r0+count-1 of S (R, n) into their blocks (a step's rows may straddle two). */
+    private static void packRows(PackedMatrix[] blocks, float[] s, int n, int r0, int count) {
+        for (int r = r0, end = r0 + count; r < end; ) {
+            int i = r / KC, q = r % KC, m = Math.min(end - r, KC - q);
+            blocks[i].setTransposedRows(s, r * n, n, q, m);
+            r += m;
+        }
     }
 
     private static int pad(int n, int nr) {
@@ -406,6 +422,7 @@ public final class FastBackward {
             if (w.pHrT != null) {
                 // through the projection h = W_hr hidden, for the whole batch: dhidden (B, H) = dh_t W_hr
                 System.arraycopy(dhT, 0, dhTall, r0 * hh, batch * hh);
+                packRows(dhBlocks, dhTall, hh, r0, batch);
                 split.gemm(dhT, 0, hh, batch, w.pHrT, null, dHid, 0, ldHid, false);
                 dHidden = dHid;
             }
@@ -483,6 +500,8 @@ public final class FastBackward {
                     Arrays.fill(dZ, row * g4, (row + 1) * g4, 0f);
                 }
             }
+            // the weight gradients' operand, packed while these rows are cached
+            packRows(dzBlocks, dZ, g4, t * batch + from, to - from);
         }
     }
 
@@ -524,7 +543,7 @@ public final class FastBackward {
         int inSize = w.in, m = inSize + hh, ldc = w.nPad;
         transpose(in, rows, inSize, catT, 0);
         transpose(w.hPrev, rows, hh, catT, inSize * rows);
-        blockedProduct(catT, m, dZ, g4, dzBlock, dzTail, dWT, ldc);
+        blockedProduct(catT, m, dzBlocks, dWT, ldc);
         double[] dWih = gr.dWeightIh(), dWhh = gr.dWeightHh();
         for (int r = 0; r < g4; r++) {
             for (int k = 0; k < inSize; k++) {
@@ -549,7 +568,7 @@ public final class FastBackward {
         if (w.hidden != null) {
             int ldp = pad(hh, split.kernels().panelWidth());
             transpose(w.hidden, rows, hs, hiddenT, 0);
-            blockedProduct(hiddenT, hs, dhTall, hh, dhBlock, dhTail, dWhrT, ldp);
+            blockedProduct(hiddenT, hs, dhBlocks, dWhrT, ldp);
             double[] dWhr = gr.dWeightHr();
             for (int r = 0; r < hh; r++) {
                 for (int k = 0; k < hs; k++) {
@@ -560,14 +579,13 @@ public final class FastBackward {
     }
 
     /**
-     * {@code C (m, pad(n)) = A · S}, A (m, R) and S (R, n) row-major: in blocks of {@link #KC} rows of S, each packed as
-     * the weight {@code Sᵀ} (n, KC) and multiplied by the matching KC columns of A, accumulating into C.
+     * {@code C (m, pad(n)) = A · S}, A (m, R) row-major and S (R, n) given as its blocks of {@link #KC} rows, each packed
+     * as the weight {@code Sᵀ} (n, KC): each block is multiplied by the matching KC columns of A, accumulating into C,
+     * so a block stays cached while every row of A passes over it.
      */
-    private void blockedProduct(float[] a, int m, float[] s, int n, PackedMatrix block, PackedMatrix tail, float[] c, int ldc) {
-        for (int k0 = 0; k0 < rows; k0 += KC) {
-            PackedMatrix p = rows - k0 >= KC ? block : tail;
-            p.setTransposed(s, k0 * n, n);
-            split.gemm(a, k0, rows, m, p, null, c, 0, ldc, k0 > 0);
+    private void blockedProduct(float[] a, int m, PackedMatrix[] blocks, float[] c, int ldc) {
+        for (int i = 0; i < blocks.length; i++) {
+            split.gemm(a, i * KC, rows, m, blocks[i], null, c, 0, ldc, i > 0);
         }
     }
 
