@@ -30,8 +30,8 @@ for w in W3 W4; do
   m="$models/$w"
   : > "$tmp/a"; : > "$tmp/b"; : > "$tmp/c"
   for _ in $(seq "$runs"); do
-    ms "$root/bin/lstm4j" run --weights "$m/model.safetensors" --input "$m/input.npy" --out "$tmp/j" >> "$tmp/a"
-    LSTM4J_CDS=0 ms "$root/bin/lstm4j" run --weights "$m/model.safetensors" --input "$m/input.npy" --out "$tmp/j" >> "$tmp/b"
+    ms "$root/bin/lstm4j" run --weights "$m/model.safetensors" --input "$m/input.npy" --out "$tmp/j" --force >> "$tmp/a"
+    LSTM4J_CDS=0 ms "$root/bin/lstm4j" run --weights "$m/model.safetensors" --input "$m/input.npy" --out "$tmp/j" --force >> "$tmp/b"
     ms $py "$root/bench/torch_run.py" "$m" "$tmp/t" >> "$tmp/c"
   done
   a=$(median < "$tmp/a"); b=$(median < "$tmp/b"); c=$(median < "$tmp/c")

@@ -56,6 +56,11 @@ echo "== JMH: lstm4j (with -prof gc), ONNX Runtime, DJL" >&2
 "${java[@]}" org.openjdk.jmh.Main 'dev.lstm4j.bench.(Lstm4jBench|ApiBench|OnnxBench|DjlBench)' -prof gc -rf json -rff "$out/jmh.json" \
     ${JMH_ARGS:-} > "$out/jmh.log" 2>&1 || { tail -40 "$out/jmh.log" >&2; exit 1; }
 
+echo "== JMH: the large sizes (L1..L5), lstm4j and ONNX Runtime" >&2
+# shellcheck disable=SC2086
+"${java[@]}" org.openjdk.jmh.Main 'dev.lstm4j.bench.(Lstm4jBench|ApiBench|OnnxBench)' -p workload=L1,L2,L3,L4,L5 \
+    -rf json -rff "$out/jmh-large.json" ${JMH_ARGS:-} > "$out/jmh-large.log" 2>&1 || { tail -40 "$out/jmh-large.log" >&2; exit 1; }
+
 "${java[@]}" dev.lstm4j.bench.MachineProbe "after JMH" >> "$out/probe.txt" 2>/dev/null
 echo "== Debian PyTorch" >&2
 : > "$out/torch.jsonl"

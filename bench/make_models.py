@@ -32,6 +32,12 @@ WORKLOADS = {
     "W3": dict(label="sequence", I=64, H=256, L=2, bidir=False, proj=0, T=100, B=1, stream=False),
     "W4": dict(label="throughput", I=128, H=512, L=1, bidir=False, proj=0, T=100, B=64, stream=False),
     "W5": dict(label="bidir-proj", I=80, H=256, L=3, bidir=True, proj=128, T=200, B=8, stream=False),
+    # the large sizes of issue 12, where ONNX Runtime won: weights beyond the caches, and batch 8 at 2 threads
+    "L1": dict(label="h2048-b1", I=64, H=2048, L=1, bidir=False, proj=0, T=50, B=1, stream=False),
+    "L2": dict(label="h1024-b64", I=64, H=1024, L=1, bidir=False, proj=0, T=50, B=64, stream=False),
+    "L3": dict(label="h2048-b64", I=64, H=2048, L=1, bidir=False, proj=0, T=25, B=64, stream=False),
+    "L4": dict(label="h512-b8", I=64, H=512, L=1, bidir=False, proj=0, T=100, B=8, stream=False),
+    "L5": dict(label="h1024-b8", I=64, H=1024, L=1, bidir=False, proj=0, T=100, B=8, stream=False),
 }
 
 

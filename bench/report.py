@@ -18,9 +18,16 @@ ENGINES = ["lstm4j", "lstm4j API", "onnxruntime", "djl", "pytorch-debian"]
 API_LIMITS = {"W1": 1.3, "W2": 1.1, "W3": 1.05, "W4": 1.05, "W5": 1.05}
 
 
+# issue 12's large sizes (bench/make_models.py L1..L5) and the threads at which lstm4j must at least match ONNX Runtime
+LARGE = {"L1": ("H2048 B1 I64 T50", (1, 2)), "L2": ("H1024 B64 I64 T50", (1,)), "L3": ("H2048 B64 I64 T25", (1,)),
+         "L4": ("H512 B8 I64 T100", (2,)), "L5": ("H1024 B8 I64 T100", (2,))}
+
+
 def flops(w):
     cfg = {"W1": (2, 3, 1, 1, 0, 3, 1), "W2": (32, 128, 1, 1, 0, 1, 1), "W3": (64, 256, 2, 1, 0, 100, 1),
-           "W4": (128, 512, 1, 1, 0, 100, 64), "W5": (80, 256, 3, 2, 128, 200, 8)}[w]
+           "W4": (128, 512, 1, 1, 0, 100, 64), "W5": (80, 256, 3, 2, 128, 200, 8),
+           "L1": (64, 2048, 1, 1, 0, 50, 1), "L2": (64, 1024, 1, 1, 0, 50, 64), "L3": (64, 2048, 1, 1, 0, 25, 64),
+           "L4": (64, 512, 1, 1, 0, 100, 8), "L5": (64, 1024, 1, 1, 0, 100, 8)}[w]
     i, h, layers, d, p, t, b = cfg
     hh = p or h
     total = 0
@@ -35,7 +42,10 @@ def main():
     out = sys.argv[1]
     times, alloc, sgemm = {}, {}, {}
     engine_of = {"Lstm4jBench": "lstm4j", "ApiBench": "lstm4j API", "OnnxBench": "onnxruntime", "DjlBench": "djl"}
-    for r in json.load(open(os.path.join(out, "jmh.json"))):
+    results = json.load(open(os.path.join(out, "jmh.json")))
+    if os.path.exists(os.path.join(out, "jmh-large.json")):
+        results += json.load(open(os.path.join(out, "jmh-large.json")))
+    for r in results:
         eng = engine_of[r["benchmark"].split(".")[-2]]
         th = r["params"]["threads"]
         key = (eng, r["params"]["workload"], os.cpu_count() if th == "default" else int(th))
@@ -94,6 +104,23 @@ def main():
                 r = a[0] / e[0]
                 print("| %s | %d | %s | %s | %.2f× | ≤ %.2f×: %s |" % (w, th, fmt(e[0]), fmt(a[0]), r, API_LIMITS[w],
                                                                  "met" if r <= API_LIMITS[w] else "MISSED"))
+    if any(k[1] in LARGE for k in times):
+        print()
+        print("Large sizes (issue 12): the public API against ONNX Runtime; target: at least parity where marked.")
+        print()
+        print("| workload | threads | lstm4j API | lstm4j engine | onnxruntime | pytorch-debian | lstm4j GFLOP/s | ORT / API | target |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for w, (label, must) in LARGE.items():
+            for th in (1, 2):
+                api = times.get(("lstm4j API", w, th))
+                cells = [fmt(times[(e, w, th)][0]) if (e, w, th) in times else "n/a"
+                         for e in ("lstm4j API", "lstm4j", "onnxruntime", "pytorch-debian")]
+                ort = times.get(("onnxruntime", w, th))
+                ratio = ort[0] / api[0] if api and ort else None
+                gf = "%.1f" % (flops(w) / (api[0] * 1e-6) / 1e9) if api else "n/a"
+                verdict = ("≥ 1× ORT: " + ("met" if ratio is not None and ratio >= 1 else "MISSED")) if th in must else "—"
+                print("| %s %s | %d | %s | %s | %s |" % (w, label, th, " | ".join(cells), gf,
+                                                        "%.2f×" % ratio if ratio is not None else "n/a", verdict))
     print()
     print("sgemm (numpy, OpenBLAS pthread, 2048²): " + ", ".join("%d thread(s) %.0f GFLOP/s" % (k, v) for k, v in sorted(sgemm.items())))
 

@@ -21,7 +21,13 @@ public enum Workload {
     W2("stream", 32, 128, 1, false, 0, 1, 1, true),
     W3("sequence", 64, 256, 2, false, 0, 100, 1, false),
     W4("throughput", 128, 512, 1, false, 0, 100, 64, false),
-    W5("bidir-proj", 80, 256, 3, true, 128, 200, 8, false);
+    W5("bidir-proj", 80, 256, 3, true, 128, 200, 8, false),
+    // the large sizes of issue 12 (bench/compare.sh times them with -p workload=L1,...)
+    L1("h2048-b1", 64, 2048, 1, false, 0, 50, 1, false),
+    L2("h1024-b64", 64, 1024, 1, false, 0, 50, 64, false),
+    L3("h2048-b64", 64, 2048, 1, false, 0, 25, 64, false),
+    L4("h512-b8", 64, 512, 1, false, 0, 100, 8, false),
+    L5("h1024-b8", 64, 1024, 1, false, 0, 100, 8, false);
 
     public final String label;
     public final LstmConfig config;
