@@ -17,13 +17,16 @@ public final class GradClip {
      * @return the total norm before clipping
      */
     public static double clipGradNorm(List<Parameter> params, double maxNorm, double normType) {
-        Validate.input(maxNorm > 0, "clip_grad_norm_: max_norm must be positive, got " + maxNorm);
-        Validate.input(normType >= 1, "clip_grad_norm_: norm_type must be >= 1 or infinity, got " + normType);
+        if (!(maxNorm > 0 && normType >= 1)) {
+            // the messages are built only on failure: a training step builds none
+            Validate.input(maxNorm > 0, "clip_grad_norm_: max_norm must be positive, got " + maxNorm);
+            Validate.input(normType >= 1, "clip_grad_norm_: norm_type must be >= 1 or infinity, got " + normType);
+        }
         double total = 0;
         boolean inf = Double.isInfinite(normType);
-        for (Parameter p : params) {
+        for (int q = 0; q < params.size(); q++) {
             double norm = 0;
-            for (double g : p.grad()) {
+            for (double g : params.get(q).grad()) {
                 norm = inf ? Math.max(norm, Math.abs(g)) : norm + Math.pow(Math.abs(g), normType);
             }
             if (inf) {
@@ -36,8 +39,8 @@ public final class GradClip {
             total = Math.pow(total, 1 / normType);
         }
         double coef = Math.min(1.0, maxNorm / (total + 1e-6));
-        for (Parameter p : params) {
-            double[] g = p.grad();
+        for (int q = 0; q < params.size(); q++) {
+            double[] g = params.get(q).grad();
             for (int k = 0; k < g.length; k++) {
                 g[k] *= coef;
             }
@@ -47,9 +50,11 @@ public final class GradClip {
 
     /** {@code clip_grad_value_(params, clip)}: every gradient entry clamped to [−clip, clip]. */
     public static void clipGradValue(List<Parameter> params, double clip) {
-        Validate.input(clip >= 0, "clip_grad_value_: clip_value must be >= 0, got " + clip);
-        for (Parameter p : params) {
-            double[] g = p.grad();
+        if (!(clip >= 0)) {
+            Validate.input(false, "clip_grad_value_: clip_value must be >= 0, got " + clip);
+        }
+        for (int q = 0; q < params.size(); q++) {
+            double[] g = params.get(q).grad();
             for (int k = 0; k < g.length; k++) {
                 g[k] = Math.max(-clip, Math.min(clip, g[k]));
             }

@@ -17,7 +17,6 @@ import dev.lstm4j.reference.ReferenceBackward.Tape;
 import dev.lstm4j.reference.ReferenceLstm;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -236,7 +235,7 @@ public final class TrainableLstm {
 
     /** Every parameter, in {@code state_dict()} order. The list is unmodifiable; the parameters are live. */
     public List<Parameter> parameters() {
-        return Collections.unmodifiableList(params);
+        return params;  // List.copyOf: already unmodifiable, and no wrapper per call (the training loop asks every step)
     }
 
     /** {@code model.zero_grad()}. */

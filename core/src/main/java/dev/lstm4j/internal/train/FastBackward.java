@@ -58,14 +58,14 @@ public final class FastBackward {
     private final float[] dhT, dh, dc;    // (B, Hh), (B, Hh), (B, H)
     private final float[] dhp;            // dh_{t-1} (B, pad(Hh))
     private final float[] dHid;           // through the projection (B, pad(H)), or null
-    private final float[] dhTall;         // dh_t of every step before the projection (R, Hh), or null
+    private final float[] dhTall;         // projection only: dh_t of every step, the projected h's gradient (R, Hh)
     private final float[] dx;             // dz·W_ih (R, pad(I_l))
     private final float[] catT;           // [x | h_prev]ᵀ (I_l + Hh, R)
     private final float[] dWT;            // [dW_ih | dW_hh]ᵀ (I_l + Hh, pad(4H))
     private final float[] db;             // Σ dz (4H)
-    private final PackedMatrix[] dzBlocks;         // dZ again, KC rows at a time, each block packed as the weight (4H, KC)
-    private final float[] hiddenT, dWhrT;         // projection only: hiddenᵀ (H, R), dW_hrᵀ (H, pad(Hh))
-    private final PackedMatrix[] dhBlocks;         // projection only: dh_t of every step (before it), packed as dzBlocks
+    private final PackedMatrix[] dzBlocks; // dZ again, KC rows at a time, each block packed as the weight (4H, KC)
+    private final float[] hiddenT, dWhrT; // projection only: hiddenᵀ (H, R), dW_hrᵀ (H, pad(Hh))
+    private final PackedMatrix[] dhBlocks; // projection only: dhTall packed as dzBlocks
     private int[] lengths;
     private double[][] masks;
     private int forwards;
