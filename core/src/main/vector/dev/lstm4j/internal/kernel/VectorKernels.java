@@ -69,7 +69,19 @@ final class VectorKernels implements LstmKernels {
         if (m == 1) {
             // a matrix-vector product, bound by reading the weights: two panels at a time (two streams, one
             // broadcast of a[kk] for four FMAs), in the order asked for
-            if (descending) {
+            if (mr != 8) {
+                // 16 registers: one panel at a time (two panels' 16 accumulators spill there); the same sums in the
+                // same order as row1x2, so the same bits
+                if (descending) {
+                    for (int panel = panelTo - 1; panel >= panelFrom; panel--) {
+                        row1(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
+                    }
+                } else {
+                    for (int panel = panelFrom; panel < panelTo; panel++) {
+                        row1(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
+                    }
+                }
+            } else if (descending) {
                 int panel = panelTo;
                 for (; panel - 2 >= panelFrom; panel -= 2) {
                     row1x2(a, aOff, k, p, (panel - 2) * k * NR, bias, (panel - 2) * NR, c, cOff + (panel - 2) * NR, accumulate);
