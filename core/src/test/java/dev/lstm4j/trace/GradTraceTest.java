@@ -8,6 +8,7 @@ import dev.lstm4j.LstmModel;
 import dev.lstm4j.LstmState;
 import dev.lstm4j.Precision;
 import dev.lstm4j.Tensor;
+import dev.lstm4j.card.Card;
 import dev.lstm4j.reference.ReferenceBackward.InputGrads;
 import dev.lstm4j.train.Parameter;
 import dev.lstm4j.train.TrainableLstm;
@@ -124,6 +125,21 @@ class GradTraceTest {
         InputException e = assertThrows(InputException.class, () -> GradTrace.mse(c.model(), c.input(), c.options(), TraceFilter.ALL, wrong));
         assertTrue(e.getMessage().startsWith("target: expected the shape of the model's output y, " + Tensor.shapeString(c.target().shape())),
                 e.getMessage());
+    }
+
+    @Test
+    void theCardCarriesTheBackwardViewOfTheSameRunOnly() throws Exception {
+        GradTraceVsPytorchTest.Case c = GradTraceVsPytorchTest.cases().get(0);
+        Trace trace = Trace.record(c.model(), c.input(), c.options(), TraceFilter.ALL);
+        GradTrace g = GradTrace.sum(c.model(), c.input(), c.options(), TraceFilter.ALL);
+        String page = Card.html(trace, g, "t", "d");
+        assertTrue(page.contains("\"backward\":{\"loss\":\"y.sum()\""), "backward data in the page");
+        assertTrue(page.contains("\"dc_norm\":["), "the norms in the page");
+        assertTrue(Card.html(trace, "t", "d").contains("\"backward\":null"), "a forward-only page says it has no backward");
+        GradTraceVsPytorchTest.Case other = GradTraceVsPytorchTest.cases().get(1);
+        GradTrace og = GradTrace.sum(other.model(), other.input(), other.options(), TraceFilter.ALL);
+        InputException e = assertThrows(InputException.class, () -> Card.html(trace, og, "t", "d"));
+        assertTrue(e.getMessage().startsWith("the gradient trace is of another run"), e.getMessage());
     }
 
     /** What the Javadoc says: once built, one gradient trace can be read from several threads at once. */
