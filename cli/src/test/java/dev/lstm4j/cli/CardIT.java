@@ -203,6 +203,7 @@ class CardIT {
             // 16 gradients: dx (2 units), the rest (3 units each)
             assertEquals(2 + 15 * 3, shown, "gradients drawn at step " + t);
             assertTrue(dom.contains("backward: gradients of L = y.sum() = "), "status names the loss");
+            assertTrue(dom.contains("the gradients are computed in float64 from those values"), "footer says how the gradients are computed");
             checkNormPlot(dom, grads, 0, 0, 0, "demo step " + t);
         }
         // the forward view is still the default

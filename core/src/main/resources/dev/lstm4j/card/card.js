@@ -530,6 +530,8 @@
     document.body.setAttribute('data-batch', S.batch);
     document.body.setAttribute('data-unit', S.unit);
     document.body.setAttribute('data-view', backwardView() ? 'backward' : 'forward');
+    // the backward runs in double on the forward values, whatever the model's dtype
+    q('grad-note').textContent = backwardView() ? '; the gradients are computed in float64 from those values' : '';
     var hash = '#step=' + S.step + '&layer=' + S.layer + '&dir=' + S.dir + '&batch=' + S.batch + '&unit=' + S.unit
         + (backwardView() ? '&view=backward' : '');
     if (location.hash !== hash && history.replaceState) { history.replaceState(null, '', hash); }
