@@ -32,7 +32,8 @@ public final class Allocations {
 
     /**
      * Warms {@code call} up (at least 2 s and 200 calls), then measures rounds of {@code calls} calls: at least 5, and
-     * more, for up to 30 s, until one allocates at most {@code goal} bytes in all. Returns the round that allocated least.
+     * more, for up to 60 s (a loaded machine compiles the vector kernels late), until one allocates at most {@code goal}
+     * bytes in all. Returns the round that allocated least.
      */
     public static Round cleanest(Runnable call, int calls, long goal) {
         long warmUntil = System.nanoTime() + 2_000_000_000L;
@@ -42,7 +43,7 @@ public final class Allocations {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assertTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled(), "this JVM does not count allocated bytes per thread");
         Round best = null;
-        long deadline = System.nanoTime() + 30_000_000_000L;
+        long deadline = System.nanoTime() + 60_000_000_000L;
         for (int r = 0; r < 5 || best.total() > goal && System.nanoTime() < deadline; r++) {
             List<Thread> helpers = new ArrayList<>();
             for (Thread t : Thread.getAllStackTraces().keySet()) {
