@@ -22,9 +22,11 @@ import java.util.HexFormat;
  * ({@code LstmStepperTest}).
  *
  * <p>Two forms: flat primitive arrays ({@link #step(int, float[], float[], float[], float[])}), which allocate nothing
- * per stream on the fast path once each batch size bucket has been seen (each product allocates only the batched
- * forward's dispatch, a constant few hundred bytes whatever its row count), and {@link StreamState} values
- * ({@link #step(StreamState[], float[], float[])}), which engines store per key.
+ * on the fast path once a call has used each of its product sizes ({@code LstmStepperTest}), and {@link StreamState} values
+ * ({@link #step(StreamState[], float[], float[])}), which engines store per key; for a float32 model that form allocates
+ * only the new states (each a StreamState and its h and c) and keeps buffers for the largest N it has stepped. One
+ * exception: while another thread's pass holds the fast path's shared helper threads, a product that would split
+ * its rows over them hands its pieces to a pool instead, which allocates a few hundred bytes.
  *
  * <p>Not thread-safe (it owns work buffers): use one per thread. Any number of steppers may share one {@link Lstm}.
  *
@@ -54,6 +56,8 @@ public final class LstmStepper {
     private final Slot[] slots = new Slot[Integer.numberOfTrailingZeros(MAX_ROWS) + 1];
     /** Work buffers for fewer than MIN_ROWS streams, at their own size: index rows. */
     private final Slot[] small = new Slot[MIN_ROWS];
+    /** The float32 StreamState form's h (N, L, Hh) and c (N, L, H), kept at the largest N seen. */
+    private float[] stateH = new float[0], stateC = new float[0];
 
     /** The buffers of one product of {@code rows} rows, laid out as {@link FastLstm#forward} reads them. */
     private final class Slot {
@@ -156,12 +160,15 @@ public final class LstmStepper {
         checkLengths(n, x, out);
         for (int k = 0; k < n; k++) {
             StreamState s = states[k];
-            if (s != null) {
-                Validate.input(s.madeBy(fingerprint), "states[" + k + "]: made by another model (fingerprint "
+            // checked per stream: the messages are built only when a check fails
+            if (s != null && !s.madeBy(fingerprint)) {
+                throw new InputException("states[" + k + "]: made by another model (fingerprint "
                         + HexFormat.of().formatHex(s.fingerprint(), 0, 8) + "…, this model " + HexFormat.of().formatHex(fingerprint, 0, 8)
                         + "…); restore the model that made it, or drop the state to start the stream again");
-                Validate.input(s.precision() == lstm.precision(), "states[" + k + "]: holds " + s.precision().dtype().torchName()
-                        + " values, this model computes in " + lstm.precision().dtype().torchName() + "; load the model as it was when the state was made");
+            }
+            if (s != null && s.precision() != lstm.precision()) {
+                throw new InputException("states[" + k + "]: holds " + s.precision().dtype().torchName() + " values, this model computes in "
+                        + lstm.precision().dtype().torchName() + "; load the model as it was when the state was made");
             }
         }
         if (lstm.precision() == Precision.F64) {
@@ -190,11 +197,19 @@ public final class LstmStepper {
             }
             return;
         }
-        float[] h = new float[n * hSize()], c = new float[n * cSize()];
+        // the keys' states side by side, in buffers kept for the next call: only the new states are allocated
+        if (stateH.length < n * hSize()) {
+            stateH = new float[n * hSize()];
+            stateC = new float[n * cSize()];
+        }
+        float[] h = stateH, c = stateC;
         for (int k = 0; k < n; k++) {
             if (states[k] != null) {
                 System.arraycopy(states[k].hFloats(), 0, h, k * hSize(), hSize());
                 System.arraycopy(states[k].cFloats(), 0, c, k * cSize(), cSize());
+            } else {
+                Arrays.fill(h, k * hSize(), (k + 1) * hSize(), 0f);
+                Arrays.fill(c, k * cSize(), (k + 1) * cSize(), 0f);
             }
         }
         step(n, x, h, c, out);
@@ -206,9 +221,9 @@ public final class LstmStepper {
     }
 
     /**
-     * Steps N streams of a float32 model in place, allocating nothing per stream on the fast path once a batch of this
-     * size's bucket has been seen. N is cut into products of 128 rows per fast-path thread (at most 1,024), then halves of
-     * that down to 16 rows, and a last one of fewer than 16 rows at its own size, so no row is padded.
+     * Steps N streams of a float32 model in place, allocating nothing on the fast path once a call of this
+     * size's buckets has been made. N is cut into products of 128 rows per fast-path thread (at most 1,024), then halves
+     * of that down to 16 rows, and a last one of fewer than 16 rows at its own size, so no row is padded.
      *
      * @param n   streams, N ≥ 0
      * @param x   (N, I) one input per stream

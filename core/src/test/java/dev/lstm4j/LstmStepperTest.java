@@ -1,12 +1,14 @@
 package dev.lstm4j;
 
+import dev.lstm4j.internal.kernel.FastLstm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -214,34 +216,77 @@ class LstmStepperTest {
     }
 
     /**
-     * The flat form allocates nothing per stream: each product allocates only the batched forward's dispatch (its task
-     * lambda, and the executor's task objects when the worker threads share it; see Workers), a constant few hundred
-     * bytes however many streams it carries. Measured on the calling thread.
+     * The flat form allocates nothing at all once warm, at 1 and 2 threads: at 2 threads, 1,024 and 3,000 streams make
+     * products of 256 rows whose recurrences the batched forward splits over the calling thread and a helper (its row
+     * split); 8 streams stay on the calling thread. Counted on the calling thread and the helpers ({@link Allocations}).
      */
     @ParameterizedTest
-    @ValueSource(ints = {8, 1024, 3000})
-    void flatFastStepAllocatesNothingPerStream(int n) {
-        Lstm lstm = ConcurrencyTest.randomLstm(new LstmConfig(16, 32, 1, false, 0, true), new SplittableRandom(7), EngineChoice.FAST);
+    @CsvSource({"8, 1", "1024, 1", "3000, 1", "8, 2", "1024, 2", "3000, 2"})
+    void flatFastStepAllocatesNothingPerCall(int n, int threads) {
+        long seed = new SplittableRandom().nextLong();
+        System.out.println("LstmStepperTest.flatFastStepAllocatesNothingPerCall seed " + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Lstm lstm = withThreads(threads, () -> ConcurrencyTest.randomLstm(new LstmConfig(16, 32, 1, false, 0, true), rnd, EngineChoice.FAST));
+        assertTrue(lstm.engineName().contains("threads=" + threads + "]"), lstm.engineName());
         LstmStepper stepper = new LstmStepper(lstm);
         float[] x = new float[n * 16], h = new float[n * stepper.hSize()], c = new float[n * stepper.cSize()], out = new float[n * 32];
-        // warm up until C2 has compiled the vector kernels (interpreted, they box every vector)
-        long warmUntil = System.nanoTime() + 2_000_000_000L;
-        for (int i = 0; i < 5000 || System.nanoTime() < warmUntil; i++) {
-            stepper.step(n, x, h, c, out);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextDouble() * 2 - 1);
         }
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long before = mx.getCurrentThreadAllocatedBytes();
-        int calls = 200;
-        for (int i = 0; i < calls; i++) {
-            stepper.step(n, x, h, c, out);
+        int calls = Math.max(10, 20_000 / n);
+        Allocations.Round best = Allocations.cleanest(() -> stepper.step(n, x, h, c, out), calls, 0);
+        System.out.println("LstmStepperTest: " + n + " streams, " + lstm.engineName() + ": " + best);
+        if (threads > 1 && n > stepper.maxRows / 2) {
+            if (Runtime.getRuntime().availableProcessors() < 2) {
+                System.out.println("LstmStepperTest: WARNING one processor here, so the products did not split their rows");
+            } else {
+                assertTrue(best.helperNames().stream().anyMatch(name -> name.startsWith("lstm4j-" + threads + "-step-")),
+                        "no helper thread of the row split: " + best.helperNames());
+            }
         }
-        long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / calls;
-        int products = (n + stepper.maxRows - 1) / stepper.maxRows + Integer.bitCount(n % stepper.maxRows);
-        System.out.println("LstmStepperTest: " + perCall + " bytes allocated per call of " + n + " streams (" + products + " products at most)");
-        if (n <= LstmStepper.MIN_ROWS) {
-            assertTrue(perCall < 256, perCall + " bytes per call of " + n + " streams on one thread");
-        } else {
-            assertTrue(perCall < 1024L * products, perCall + " bytes per call of " + n + " streams, " + products + " products");
+        assertEquals(0, best.caller(), "bytes allocated by the calling thread in the cleanest round: " + best);
+        assertEquals(0, best.helpers(), "bytes allocated by lstm4j's helper threads in the cleanest round: " + best);
+    }
+
+    /**
+     * The StreamState form, as the engines call it, allocates the new states and nothing else: per stream one
+     * StreamState (at most 96 bytes with its header) and its h and c arrays (at most a 24-byte header each).
+     */
+    @Test
+    void stateFormAllocatesOnlyTheNewStates() {
+        long seed = new SplittableRandom().nextLong();
+        System.out.println("LstmStepperTest.stateFormAllocatesOnlyTheNewStates seed " + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Lstm lstm = withThreads(1, () -> ConcurrencyTest.randomLstm(new LstmConfig(16, 32, 1, false, 0, true), rnd, EngineChoice.FAST));
+        LstmStepper stepper = new LstmStepper(lstm);
+        int n = 1024;
+        StreamState[] states = new StreamState[n];
+        float[] x = new float[n * 16], out = new float[n * 32];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        int calls = 20;
+        long perState = 96 + 2 * (24 + 4L * 32);
+        Allocations.Round best = Allocations.cleanest(() -> stepper.step(states, x, out), calls, perState * n * calls);
+        System.out.println("LstmStepperTest: StreamState form, " + n + " streams: " + best + ", "
+                + best.caller() / calls / n + " B per stream (bound " + perState + ")");
+        assertTrue(best.caller() <= perState * n * calls, best.caller() / calls / n + " bytes per stream and call, more than the "
+                + perState + " of a new state: " + best);
+        assertEquals(0, best.helpers(), best::toString);
+    }
+
+    /** An Lstm whose fast path runs on {@code threads} threads (the engine reads -Dlstm4j.threads when it is built). */
+    private static Lstm withThreads(int threads, Supplier<Lstm> build) {
+        String old = System.getProperty(FastLstm.THREADS_PROPERTY);
+        System.setProperty(FastLstm.THREADS_PROPERTY, Integer.toString(threads));
+        try {
+            return build.get();
+        } finally {
+            if (old == null) {
+                System.clearProperty(FastLstm.THREADS_PROPERTY);
+            } else {
+                System.setProperty(FastLstm.THREADS_PROPERTY, old);
+            }
         }
     }
 }

@@ -69,4 +69,48 @@ class CardCommandTest {
         assertSelfContained(html);
         assertTrue(html.contains("\"0,0,1\":{") && !html.contains("\"0,0,0\":{"), "only row 1 drawn");
     }
+
+    @Test
+    void aModelTheBackwardCannotGoThroughGetsTheForwardViewAndTheReason() throws Exception {
+        Path dir = ModelCommandTest.FIX.resolve("layernorm_gelu_f64");
+        Path page = tmp.resolve("ln.html");
+        String[] base = {"card", "--weights", dir.resolve("model.safetensors").toString(), "--model",
+                "lstm > last > ln > fc1 > gelu > fc2 > sigmoid", "--input", dir.resolve("input.npy").toString(), "--out", page.toString()};
+        Cli r = Cli.run(base);
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.err().contains("note: the page has no backward view: gradient trace of lstm > last > ln > fc1 > gelu > fc2 > sigmoid: "
+                + "head layer 'ln' (LayerNorm("), r.err());
+        assertTrue(Files.readString(page).contains("\"backward\":null"), "no backward data");
+        // asked for explicitly with --target, the backward view is refused rather than left out
+        Files.delete(page);
+        String[] withTarget = java.util.Arrays.copyOf(base, base.length + 2);
+        withTarget[base.length] = "--target";
+        withTarget[base.length + 1] = dir.resolve("y.npy").toString();
+        r = Cli.run(withTarget);
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().contains("card --target: gradient trace of "), r.err());
+        assertFalse(Files.exists(page));
+    }
+
+    @Test
+    void aTargetGivesTheMseLossAndMustHaveTheOutputsShape() throws Exception {
+        Path dir = ModelCommandTest.FIX.resolve("forecaster_f64");
+        Path page = tmp.resolve("f.html");
+        Cli r = Cli.run("card", "--weights", dir.resolve("model.safetensors").toString(), "--model", "lstm > last > fc", "--input",
+                dir.resolve("input.npy").toString(), "--target", dir.resolve("y.npy").toString(), "--out", page.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("backward view: the gradients of L = MSELoss(reduction='mean')(y, target)"), r.out());
+        assertTrue(Files.readString(page).contains("\"loss\":\"MSELoss(reduction='mean')(y, target)\""), "loss in the page");
+        r = Cli.run("card", "--weights", dir.resolve("model.safetensors").toString(), "--model", "lstm > last > fc", "--input",
+                dir.resolve("input.npy").toString(), "--target", dir.resolve("input.npy").toString(), "--out", page.toString());
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().contains("target: expected the shape of the model's output y, "), r.err());
+    }
+
+    @Test
+    void helpMentionsTheBackwardView() {
+        Cli r = Cli.run("card", "--help");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("Backward") && r.out().contains("--target") && r.out().contains("#view=backward"), r.out());
+    }
 }

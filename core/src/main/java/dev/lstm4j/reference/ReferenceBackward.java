@@ -140,8 +140,9 @@ public final class ReferenceBackward {
      * @param dX     accumulates dx_t (I_l,)
      * @param dHPrev accumulates dh_{t-1} (Hh,)
      * @param dCPrev accumulates dc_{t-1} (H,)
+     * @return every gradient the step computed on the way (the arrays themselves, see {@link StepGrads})
      */
-    public static void stepBackward(Params w, StepValues v, double[] dH, double[] dC, CellGrads grads,
+    public static StepGrads stepBackward(Params w, StepValues v, double[] dH, double[] dC, CellGrads grads,
                                     double[] dX, double[] dHPrev, double[] dCPrev) {
         int hs = w.hiddenSize();
         // projection: h = W_hr hidden
@@ -167,6 +168,7 @@ public final class ReferenceBackward {
         sigmoidBackward(dO, v.o().activation(), dZ, ReferenceLstm.O * hs);
         // weights, input and previous hidden state
         preActivationBackward(w, dZ, v.x(), v.hPrev(), grads, dX, dHPrev);
+        return new StepGrads(dH, dC, dHidden, dCt, dO, dI, dF, dG, dZ, dX, dHPrev, dCPrev);
     }
 
     /**
@@ -297,11 +299,34 @@ public final class ReferenceBackward {
     /** The signature of {@link #stepBackward}, so that a test can run the sequence backward with a broken step. */
     @FunctionalInterface
     public interface StepBackward {
-        void apply(Params w, StepValues v, double[] dH, double[] dC, CellGrads grads, double[] dX, double[] dHPrev, double[] dCPrev);
+        StepGrads apply(Params w, StepValues v, double[] dH, double[] dC, CellGrads grads, double[] dX, double[] dHPrev, double[] dCPrev);
+    }
+
+    /** Receives every step the backward computes, in computation order: the mirror of {@link StepObserver}. */
+    @FunctionalInterface
+    public interface GradObserver {
+        /**
+         * @param layer     0-based layer (the top layer comes first)
+         * @param direction 0 forward, 1 reverse
+         * @param batch     row in the batch
+         * @param step      time index in the input sequence
+         * @param grads     what the step computed; its arrays are not reused by later steps
+         */
+        void onStep(int layer, int direction, int batch, int step, StepGrads grads);
     }
 
     /** As {@link #backward(Tape, double[], double[], double[], CellGrads[])}, with {@code step} for each step's backward. */
     public static InputGrads backward(Tape tape, double[] dOutput, double[] dHn, double[] dCn, CellGrads[] grads, StepBackward step) {
+        return backward(tape, dOutput, dHn, dCn, grads, step, (layer, dir, b, t, g) -> {
+        });
+    }
+
+    /**
+     * As {@link #backward(Tape, double[], double[], double[], CellGrads[], StepBackward)}, reporting every step's
+     * gradients to {@code observer}; this is how a gradient trace records them.
+     */
+    public static InputGrads backward(Tape tape, double[] dOutput, double[] dHn, double[] dCn, CellGrads[] grads, StepBackward step,
+                                      GradObserver observer) {
         LstmConfig config = tape.config();
         int d = config.directions(), hh = config.outputHiddenSize(), hs = config.hiddenSize(), layers = config.numLayers();
         int batch = tape.batch(), steps = tape.steps(), outSize = d * hh;
@@ -330,7 +355,7 @@ public final class ReferenceBackward {
                         double[] dX = new double[inSize];
                         double[] dHPrev = new double[hh];
                         double[] dCPrev = new double[hs];
-                        step.apply(w, tape.values()[ld][b][t], dhT, dc, grads[ld], dX, dHPrev, dCPrev);
+                        observer.onStep(layer, dir, b, t, step.apply(w, tape.values()[ld][b][t], dhT, dc, grads[ld], dX, dHPrev, dCPrev));
                         int xo = (b * steps + t) * inSize;
                         for (int k = 0; k < inSize; k++) {
                             dLayerIn[xo + k] += dX[k];

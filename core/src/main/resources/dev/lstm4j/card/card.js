@@ -12,7 +12,9 @@
   var ROWS = 6;
   var C = {forget: '#d1495b', input: '#2f6fb5', cand: '#3f9b4f', output: '#8a4fbf', cell: '#444444', wire: '#5a5a5a', muted: '#888888'};
   var UNIT = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#b8860b'];
-  var S = {step: 0, layer: 0, dir: 0, batch: 0, unit: 0};
+  // gradients flow backwards: along c (long-term memory) and along h (short-term memory)
+  var GC = '#e6550d', GH2 = '#2b7bba';
+  var S = {step: 0, layer: 0, dir: 0, batch: 0, unit: 0, view: 'forward'};
 
   // geometry of the cell diagram (viewBox 1240 x 850)
   var HY = 160, BUS = 660, GY = 420, GH = 44, GW = 78;
@@ -38,6 +40,9 @@
 
   function key() { return S.layer + ',' + S.dir + ',' + S.batch; }
   function series() { return D.series[key()]; }
+  // the backward view's gradients for the chosen layer/direction/row, or undefined
+  function bseries() { return D.backward ? D.backward.series[key()] : undefined; }
+  function backwardView() { return S.view === 'backward' && !!D.backward; }
   function hh() { return D.proj_size > 0 ? D.proj_size : D.hidden_size; }
   function layerIn(layer) { return layer === 0 ? D.input_size : D.directions * hh(); }
   function widest() { return Math.max(layerIn(S.layer), D.hidden_size, hh()); }
@@ -68,7 +73,7 @@
    */
   function panel(svg, x, y, title, color, cols, t, opts) {
     opts = opts || {};
-    var s = series();
+    var s = opts.src || series();
     var size = 0;
     cols.forEach(function (c) { var a = s[c.v] && s[c.v][t]; if (a) { size = Math.max(size, a.length); } });
     var colW = opts.colW || 84;
@@ -111,7 +116,7 @@
           el('rect', {'class': 'bar', x: Math.min(x0, x1), y: ry + 2.5, width: Math.abs(x1 - x0), height: 2.5, fill: color}, g);
         }
         var tv = el('text', {'class': 'v', x: right, y: ry, 'data-var': c.v, 'data-k': k, 'data-value': String(v)}, g, fmt(v));
-        el('title', {}, tv, c.v + '[' + k + '] = ' + String(v));
+        el('title', {}, tv, (opts.src ? '∂L/∂' : '') + c.v + '[' + k + '] = ' + String(v));
       });
     }
     return {x: x, y: y, w: w, h: h};
@@ -119,7 +124,8 @@
 
   function arrows(svg) {
     var defs = el('defs', {}, svg);
-    [['plain', C.wire], ['c', C.cell], ['forget', C.forget], ['input', C.input], ['cand', C.cand], ['output', C.output]].forEach(function (p) {
+    [['plain', C.wire], ['c', C.cell], ['forget', C.forget], ['input', C.input], ['cand', C.cand], ['output', C.output],
+      ['grad-c', GC], ['grad-h', GH2]].forEach(function (p) {
       var m = el('marker', {id: 'arrow-' + p[0], viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 11, markerHeight: 11,
         markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse'}, defs);
       el('path', {d: 'M0,0 L10,5 L0,10 z', fill: p[1]}, m);
@@ -130,7 +136,14 @@
     var svg = document.getElementById('cell');
     while (svg.firstChild) { svg.removeChild(svg.firstChild); }
     arrows(svg);
-    var t = S.step, s = series();
+    var back = backwardView();
+    svg.setAttribute('class', back ? 'backward' : 'forward');
+    skeleton(svg);
+    if (back) { backwardValues(svg); } else { forwardValues(svg); }
+  }
+
+  // the cell itself: wires, operations, gates and the labels at its edges
+  function skeleton(svg) {
     el('rect', {'class': 'body', x: 110, y: 80, width: 1050, height: 650, rx: 26}, svg);
     var proj = D.proj_size > 0;
 
@@ -174,7 +187,11 @@
     el('text', {'class': 'label big', x: 24, y: BUS - 10}, svg, 'hₜ₋₁');
     el('text', {'class': 'label big', x: 1226, y: HY2 - 10, 'text-anchor': 'end'}, svg, 'hₜ');
     el('text', {'class': 'label big', x: XX - 8, y: 838, 'text-anchor': 'end'}, svg, 'xₜ');
+  }
 
+  function forwardValues(svg) {
+    var t = S.step, s = series();
+    var proj = D.proj_size > 0;
     if (!s) { return; }
     // values at step t, next to what computes them
     panel(svg, 20, HY + 16, 'cₜ₋₁', C.cell, [{v: 'c_prev'}], t);
@@ -193,6 +210,42 @@
     if (proj) {
       panel(svg, TX + 26, HY2 + 30, 'hₜ = W_hr (o ⊙ tanh cₜ)', C.wire, [{v: 'h_proj'}], t, {colW: 120});
     }
+  }
+
+  /**
+   * The backward view: the gradient of L flows right to left, along c (top, orange) and along h (bottom, blue), and
+   * down through each gate; every box shows ∂L/∂(what sits there) at step t.
+   */
+  function backwardValues(svg) {
+    var t = S.step, s = bseries();
+    var proj = D.proj_size > 0;
+    // the flow of the gradient, drawn over the (faded) forward wires
+    wire(svg, 'M1228,' + (HY + 9) + ' H24', 'grad-c', true);
+    wire(svg, 'M1228,' + (HY2 + 9) + ' H' + (TX + 9) + ' V' + (TY + 18), 'grad-h', true);
+    wire(svg, 'M' + (OX + 9) + ',' + (GY + GH) + ' V' + (BUS + 9) + ' H24', 'grad-h', true);
+    [FX, IX, GX].forEach(function (x) { wire(svg, 'M' + (x + 9) + ',' + (GY + GH) + ' V' + (BUS + 9), 'grad-h', false); });
+    wire(svg, 'M' + (XX + 9) + ',' + (BUS + 9) + ' V840', 'grad-h', true);
+    el('text', {'class': 'label', x: 640, y: HY + 30, fill: GC, 'text-anchor': 'middle', 'font-size': 13}, svg,
+        '⟵ ∂L/∂c: only ⊙ f at each step, no weights, no squashing');
+    el('text', {'class': 'label', x: 460, y: BUS + 28, fill: GH2, 'text-anchor': 'middle', 'font-size': 13}, svg,
+        '⟵ ∂L/∂h: through W_hh and every gate\'s σ′ or tanh′');
+    if (!s) { return; }
+    function o(extra) { var r = {src: s}; for (var k in extra) { r[k] = extra[k]; } return r; }
+    panel(svg, 20, HY + 40, '∂L/∂cₜ₋₁ = dcₜ ⊙ f', GC, [{v: 'dc_prev'}], t, o({colW: 96}));
+    panel(svg, 20, BUS + 40, '∂L/∂hₜ₋₁ = W_hhᵀ dz', GH2, [{v: 'dh_prev'}], t, o({colW: 96}));
+    panel(svg, XX + 26, BUS + 40, S.layer === 0 ? '∂L/∂xₜ = W_ihᵀ dz' : '∂L/∂xₜ → layer ' + (S.layer - 1), C.wire, [{v: 'dx'}], t, o({colW: 96}));
+    var gc = o({center: true});
+    panel(svg, FX, GY + GH + 12, 'forget', C.forget, [{v: 'd_f', head: '∂L/∂f'}, {v: 'dz_f', head: '∂L/∂z'}], t, gc);
+    panel(svg, IX, GY + GH + 12, 'input · ignore', C.input, [{v: 'd_i', head: '∂L/∂i'}, {v: 'dz_i', head: '∂L/∂z'}], t, gc);
+    panel(svg, GX, GY + GH + 12, 'candidate · learn', C.cand, [{v: 'd_g', head: '∂L/∂g'}, {v: 'dz_g', head: '∂L/∂z'}], t, gc);
+    panel(svg, OX, GY + GH + 12, 'output', C.output, [{v: 'd_o', head: '∂L/∂o'}, {v: 'dz_o', head: '∂L/∂z'}], t, gc);
+    panel(svg, MX + 30, HY - 8, '∂L/∂cₜ = from t+1 + through hₜ', GC, [{v: 'dc_next', head: 'from t+1'}, {v: 'dc', head: 'dcₜ'}], t,
+        o({above: true, colW: 96}));
+    if (proj) {
+      panel(svg, TX + 26, HOY + 22, '∂L/∂(o ⊙ tanh cₜ) = W_hrᵀ dh', C.output, [{v: 'd_hidden'}], t, o({colW: 120}));
+    }
+    panel(svg, 972, HY2 + 30, '∂L/∂hₜ', GH2, [{v: 'dh_out', head: D.num_layers - 1 === S.layer ? 'from yₜ' : 'from above'},
+      {v: 'dh_next', head: 'from t+1'}, {v: 'dh', head: 'dhₜ'}], t, o({colW: 80}));
   }
 
   // ---- plots over time ----
@@ -248,9 +301,77 @@
     box.appendChild(wrap);
   }
 
+  /**
+   * ‖∂L/∂c_t‖ and ‖∂L/∂h_t‖ over t, on a log scale: how far back each path carries the gradient. Each point is a
+   * circle.pt with data-var (dc_norm, dh_norm), data-t and data-value.
+   */
+  function normPlot(box, s) {
+    var T = D.steps, W = 370, H = 150, L = 44, R = 8, TOP = 10, B = 18;
+    var wrap = document.createElement('div');
+    wrap.className = 'plot wide';
+    var title = document.createElement('div');
+    title.style.cssText = 'font-size:12px;font-weight:650';
+    title.innerHTML = '<span style="color:' + GC + '">‖∂L/∂cₜ‖</span> and <span style="color:' + GH2 + '">‖∂L/∂hₜ‖</span> over t'
+        + ' <span class="hint">(log scale; L is summed over later steps, so the gradient of an early step has come a long way)</span>';
+    wrap.appendChild(title);
+    var svg = el('svg', {viewBox: '0 0 ' + W + ' ' + H, 'data-plot': 'grad-norms'}, wrap);
+    var lo = Infinity, hi = -Infinity;
+    ['dc_norm', 'dh_norm'].forEach(function (v) {
+      for (var t = 0; t < T; t++) { var a = s[v][t]; if (a !== null && a > 0 && isFinite(a)) { lo = Math.min(lo, a); hi = Math.max(hi, a); } }
+    });
+    if (!isFinite(lo)) { lo = 1e-3; hi = 1; }
+    var llo = Math.floor(Math.log10(lo)), lhi = Math.ceil(Math.log10(hi));
+    if (lhi <= llo) { lhi = llo + 1; }
+    function px(t) { return T === 1 ? (L + W - R) / 2 : L + (W - L - R) * t / (T - 1); }
+    function py(y) { var l = y > 0 ? Math.log10(y) : llo; return TOP + (H - TOP - B) * (lhi - Math.max(llo, l)) / (lhi - llo); }
+    el('rect', {x: L, y: TOP, width: W - L - R, height: H - TOP - B, fill: '#fff', stroke: '#ddd'}, svg);
+    for (var e = llo; e <= lhi; e++) {
+      el('line', {x1: L, x2: W - R, y1: py(Math.pow(10, e)), y2: py(Math.pow(10, e)), stroke: '#eee'}, svg);
+      el('text', {x: L - 3, y: py(Math.pow(10, e)) + 3, 'font-size': 9, 'text-anchor': 'end', fill: '#999'}, svg, '1e' + e);
+    }
+    el('text', {x: L, y: H - 4, 'font-size': 9, fill: '#999'}, svg, 't=0');
+    el('text', {x: W - R, y: H - 4, 'font-size': 9, 'text-anchor': 'end', fill: '#999'}, svg, 't=' + (T - 1));
+    el('line', {x1: px(S.step), x2: px(S.step), y1: TOP, y2: H - B, stroke: '#222', 'stroke-dasharray': '3 2', 'class': 'marker'}, svg);
+    [['dh_norm', GH2, 1.6], ['dc_norm', GC, 2.4]].forEach(function (p) {
+      var d = '', pen = false, a = s[p[0]];
+      for (var t = 0; t < T; t++) {
+        if (a[t] === null || !isFinite(a[t])) { pen = false; continue; }
+        d += (pen ? ' L' : ' M') + px(t).toFixed(1) + ',' + py(a[t]).toFixed(1);
+        pen = true;
+      }
+      if (d) { el('path', {d: d, fill: 'none', stroke: p[1], 'stroke-width': p[2]}, svg); }
+      for (t = 0; t < T; t++) {
+        if (a[t] === null || !isFinite(a[t])) { continue; }
+        var c = el('circle', {'class': 'pt', cx: px(t), cy: py(a[t]), r: 2.6, fill: p[1], 'data-var': p[0], 'data-t': t,
+          'data-value': String(a[t])}, svg);
+        el('title', {}, c, (p[0] === 'dc_norm' ? '‖∂L/∂c' : '‖∂L/∂h') + '‖ at t = ' + t + ': ' + String(a[t]));
+      }
+    });
+    svg.addEventListener('click', function (ev) {
+      var r = svg.getBoundingClientRect();
+      var x = (ev.clientX - r.left) / r.width * W;
+      S.step = Math.max(0, Math.min(T - 1, Math.round(T === 1 ? 0 : (x - L) / (W - L - R) * (T - 1))));
+      render();
+    });
+    box.appendChild(wrap);
+  }
+
   function drawPlots() {
     var box = document.getElementById('plots');
     box.innerHTML = '';
+    if (backwardView()) {
+      var b = bseries();
+      if (!b) { return; }
+      normPlot(box, b);
+      plot(box, '∂L/∂c (per unit)', GC, 'dc', null, null, b);
+      plot(box, '∂L/∂h (per unit)', GH2, 'dh', null, null, b);
+      plot(box, '∂L/∂z forget', C.forget, 'dz_f', null, null, b);
+      plot(box, '∂L/∂z input', C.input, 'dz_i', null, null, b);
+      plot(box, '∂L/∂z candidate', C.cand, 'dz_g', null, null, b);
+      plot(box, '∂L/∂z output', C.output, 'dz_o', null, null, b);
+      drawModel();
+      return;
+    }
     if (!series()) { return; }
     plot(box, 'forget f', C.forget, 'f', 0, 1);
     plot(box, 'input i', C.input, 'i', 0, 1);
@@ -302,6 +423,7 @@
   }
 
   function drawEquations() {
+    if (backwardView()) { drawBackwardEquations(); return; }
     var b = D.bias;
     function z(g) { return 'W<sub>i' + g + '</sub>x<sub>t</sub>' + (b ? ' + b<sub>i' + g + '</sub>' : '') + ' + W<sub>h' + g + '</sub>h<sub>t−1</sub>' + (b ? ' + b<sub>h' + g + '</sub>' : ''); }
     var eq = [
@@ -316,6 +438,30 @@
     document.getElementById('equations').innerHTML = eq.map(function (e) {
       return '<div class="eq ' + e[0] + '">' + e[1] + '<small>' + e[2] + '</small></div>';
     }).join('');
+  }
+
+  function drawBackwardEquations() {
+    var proj = D.proj_size > 0;
+    var eq = [
+      ['cell', 'L = ' + esc(D.backward.loss) + ' = ' + fmt(D.backward.loss_value), 'the loss the gradients are of'],
+      ['plain', 'dh<sub>t</sub> = ∂L/∂y<sub>t</sub> path + dh<sub>t</sub> from t+1', 'from the output (or the layer above) and from the future'],
+      ['output', 'do = dh' + (proj ? '′' : '') + ' ⊙ tanh(c<sub>t</sub>)', 'output gate'],
+      ['cell', 'dc<sub>t</sub> = dc<sub>t</sub> from t+1 + dh' + (proj ? '′' : '') + ' ⊙ o ⊙ (1 − tanh²c<sub>t</sub>)', 'the h path joins the c path'],
+      ['forget', 'df = dc<sub>t</sub> ⊙ c<sub>t−1</sub>;  dz<sub>f</sub> = df ⊙ f(1 − f)', 'forget gate, σ′'],
+      ['input', 'di = dc<sub>t</sub> ⊙ g;  dz<sub>i</sub> = di ⊙ i(1 − i)', 'input gate, σ′'],
+      ['cand', 'dg = dc<sub>t</sub> ⊙ i;  dz<sub>g</sub> = dg ⊙ (1 − g²)', 'candidate, tanh′'],
+      ['output', 'dz<sub>o</sub> = do ⊙ o(1 − o)', 'output gate, σ′'],
+      ['cell', 'dc<sub>t−1</sub> = dc<sub>t</sub> ⊙ f', 'long-term memory: only the forget gate in the way'],
+      ['plain', 'dh<sub>t−1</sub> = W<sub>hh</sub>ᵀ dz;  dx<sub>t</sub> = W<sub>ih</sub>ᵀ dz', 'short-term memory: through the weights and every σ′']
+    ];
+    if (proj) { eq.splice(2, 0, ['plain', 'dh′ = W<sub>hr</sub>ᵀ dh<sub>t</sub>', 'back through the projection']); }
+    document.getElementById('equations').innerHTML = eq.map(function (e) {
+      return '<div class="eq ' + e[0] + '">' + e[1] + '<small>' + e[2] + '</small></div>';
+    }).join('');
+  }
+
+  function esc(t) {
+    return String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   }
 
   // ---- controls ----
@@ -355,6 +501,9 @@
     options(q('unit'), units, function (u) { return u + '–' + (Math.min(widest(), u + ROWS) - 1); });
     q('unit').value = S.unit;
     q('unit-box').style.display = widest() > ROWS ? '' : 'none';
+    q('view-forward').className = backwardView() ? '' : 'on';
+    q('view-backward').className = backwardView() ? 'on' : '';
+    drawEquations();
     drawCell();
     drawPlots();
     var st = q('status');
@@ -368,6 +517,8 @@
       st.textContent = where + ': padding, row ' + S.batch + ' has length ' + D.lengths[S.batch] + ', so nothing is computed here';
     } else if (padded) {
       st.textContent = where + ': not recorded (filtered out)';
+    } else if (backwardView()) {
+      st.textContent = where + ' · backward: gradients of L = ' + D.backward.loss + ' = ' + fmt(D.backward.loss_value);
     } else {
       st.textContent = where + (D.head && D.head[S.batch] && D.head[S.batch][S.step] && S.layer === D.num_layers - 1
           ? ' · head yₜ = [' + D.head[S.batch][S.step].map(fmt).join(', ') + ']' : '');
@@ -378,7 +529,11 @@
     document.body.setAttribute('data-dir', S.dir);
     document.body.setAttribute('data-batch', S.batch);
     document.body.setAttribute('data-unit', S.unit);
-    var hash = '#step=' + S.step + '&layer=' + S.layer + '&dir=' + S.dir + '&batch=' + S.batch + '&unit=' + S.unit;
+    document.body.setAttribute('data-view', backwardView() ? 'backward' : 'forward');
+    // the backward runs in double on the forward values, whatever the model's dtype
+    q('grad-note').textContent = backwardView() ? '; the gradients are computed in float64 from those values' : '';
+    var hash = '#step=' + S.step + '&layer=' + S.layer + '&dir=' + S.dir + '&batch=' + S.batch + '&unit=' + S.unit
+        + (backwardView() ? '&view=backward' : '');
     if (location.hash !== hash && history.replaceState) { history.replaceState(null, '', hash); }
   }
 
@@ -397,8 +552,15 @@
     q('batch-box').style.display = D.batch > 1 ? '' : 'none';
     location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
       var p = kv.split('=');
-      if (p.length === 2 && S.hasOwnProperty(p[0]) && /^\d+$/.test(p[1])) { S[p[0]] = parseInt(p[1], 10); }
+      if (p.length === 2 && p[0] !== 'view' && S.hasOwnProperty(p[0]) && /^\d+$/.test(p[1])) { S[p[0]] = parseInt(p[1], 10); }
+      if (p.length === 2 && p[0] === 'view' && (p[1] === 'forward' || p[1] === 'backward')) { S.view = p[1]; }
     });
+    if (!D.backward) {
+      q('view-backward').disabled = true;
+      q('view-backward').title = 'this page was written without the backward pass (lstm4j card says why)';
+    }
+    q('view-forward').addEventListener('click', function () { S.view = 'forward'; render(); });
+    q('view-backward').addEventListener('click', function () { S.view = 'backward'; render(); });
     q('step').addEventListener('input', function () { S.step = +this.value; render(); });
     q('layer').addEventListener('change', function () { S.layer = +this.value; render(); });
     q('dir').addEventListener('change', function () { S.dir = +this.value; render(); });
@@ -409,7 +571,6 @@
       if (e.key === 'ArrowRight') { S.step++; render(); }
       if (e.key === 'ArrowLeft') { S.step--; render(); }
     });
-    drawEquations();
     render();
   }
 

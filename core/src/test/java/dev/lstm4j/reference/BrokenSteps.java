@@ -28,5 +28,6 @@ final class BrokenSteps {
         ReferenceBackward.tanhBackward(dG, v.g().activation(), dZ, ReferenceLstm.G * hs);
         ReferenceBackward.sigmoidBackward(dO, v.o().activation(), dZ, ReferenceLstm.O * hs);
         ReferenceBackward.preActivationBackward(w, dZ, v.x(), v.hPrev(), grads, dX, dHPrev);
+        return new StepGrads(dH, dC, dHidden, dCt, dO, dI, dF, dG, dZ, dX, dHPrev, dCPrev);
     };
 }

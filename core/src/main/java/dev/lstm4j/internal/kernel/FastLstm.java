@@ -27,9 +27,10 @@ import java.util.function.LongSupplier;
  * allocated per step.
  *
  * <p>Threads split each layer's recurrences by direction and batch rows (batch rows never meet within a layer,
- * so the recurrence needs no barrier per step); a small batch of a unidirectional model without projection
- * splits each step's gate columns instead ({@link #forwardByColumns}), and a {@link Stream} with 2+ threads
- * splits its steps over a helper thread while that pays.
+ * so the recurrence needs no barrier per step), posted to a {@link StepTeam} as the workspace's reused
+ * {@link RowWork}, so a pass with a workspace allocates nothing; a small batch of a unidirectional model without
+ * projection splits each step's gate columns instead ({@link #forwardByColumns}), and a {@link Stream} with 2+
+ * threads splits its steps over a helper thread while that pays.
  *
  * <p>Legend: B batch, T steps, I input, I_l layer input, H hidden, P projection, Hh = P if projected else H,
  * L layers, D directions, nPad = 4H rounded up to whole kernel panels. Buffers in the recurrence are
@@ -310,6 +311,7 @@ public final class FastLstm implements LstmEngine {
         final int columns;      // threads that split each step's gate columns, or 1 (see columnParts)
         final SplitMeter meter; // whether splitting the columns pays, with columns > 1
         final ColumnWork columnWork;
+        final RowWork rowWork = new RowWork(this);   // the row split's pieces, reused by every pass (no allocation)
 
         Workspace(int batch, int steps) {
             Validate.input(batch > 0 && steps > 0, "workspace: batch and steps must be positive, got " + batch + " and " + steps);
@@ -416,7 +418,9 @@ public final class FastLstm implements LstmEngine {
             checkLength("c0", c0, ld * batch * hs);
         }
         if (lengths != null) {
-            Validate.input(lengths.length == batch, "lengths: expected " + batch + " (one per batch row), got " + lengths.length);
+            if (lengths.length != batch) {
+                throw new InputException("lengths: expected " + batch + " (one per batch row), got " + lengths.length);
+            }
             boolean full = true;
             for (int b = 0; b < batch; b++) {
                 if (lengths[b] < 1 || lengths[b] > steps) {
@@ -480,14 +484,60 @@ public final class FastLstm implements LstmEngine {
         int batch = ws.batch;
         long work = (long) batch * ws.steps * hh * nPad * d;
         int slices = work < PARALLEL_MIN_WORK ? 1 : chunks(batch, work, Math.max(1, usableThreads() / d));
-        workers.run(d * slices, task -> {
-            int dir = task % d, b0 = split(batch, slices, task / d), bn = split(batch, slices, task / d + 1) - b0;
+        RowWork w = ws.rowWork;
+        w.begin(layer, slices, in, y, yStep, yRow, lengths, h0, c0, hN, cN);
+        try {
+            workers.run(d * slices, w);
+        } finally {
+            w.end();
+        }
+    }
+
+    /**
+     * The pieces of one layer of {@link #recurrences}: piece p is direction p % D over slice p / D of the batch rows.
+     * One per workspace, filled for each layer, so a pass posts its pieces without allocating (a capturing lambda would
+     * allocate one per layer).
+     */
+    private final class RowWork implements StepTeam.Work {
+        final Workspace ws;
+        int layer, slices, yStep, yRow;
+        float[] in, y, h0, c0, hN, cN;
+        int[] lengths;
+
+        RowWork(Workspace ws) {
+            this.ws = ws;
+        }
+
+        void begin(int layer, int slices, float[] in, float[] y, int yStep, int yRow, int[] lengths, float[] h0, float[] c0, float[] hN,
+                   float[] cN) {
+            this.layer = layer;
+            this.slices = slices;
+            this.in = in;
+            this.y = y;
+            this.yStep = yStep;
+            this.yRow = yRow;
+            this.lengths = lengths;
+            this.h0 = h0;
+            this.c0 = c0;
+            this.hN = hN;
+            this.cN = cN;
+        }
+
+        /** Drops the caller's arrays, so the cached workspace does not keep them reachable. */
+        void end() {
+            in = y = h0 = c0 = hN = cN = null;
+            lengths = null;
+        }
+
+        @Override
+        public void run(int piece) {
+            int batch = ws.batch, dir = piece % d, b0 = split(batch, slices, piece / d), bn = split(batch, slices, piece / d + 1) - b0;
             if (lengths == null) {
                 recurrence(ws, layer, dir, b0, bn, in, y, yStep, yRow, h0, c0, hN, cN);
             } else {
                 recurrencePacked(ws, layer, dir, b0, bn, in, y, yStep, yRow, lengths, h0, c0, hN, cN);
             }
-        });
+        }
     }
 
     /**

@@ -51,6 +51,18 @@ public final class Kernels {
         }
     }
 
+    /** The Vector API kernels with a main tile of {@code tileRows} rows (4, 6 or 8), whatever this machine's default. */
+    static LstmKernels vector(int tileRows) {
+        if (!vectorModuleReadable()) {
+            throw new UnsupportedOperationException("the Vector API is not available: run java with " + FLAG);
+        }
+        try {
+            return (LstmKernels) Class.forName(VECTOR_CLASS).getDeclaredConstructor(int.class).newInstance(tileRows);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            throw new IllegalStateException("cannot load " + VECTOR_CLASS + ": " + e, e);
+        }
+    }
+
     /** Whether this code's module can read {@code jdk.incubator.vector} (the class path's unnamed module reads every boot module). */
     public static boolean vectorModuleReadable() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector")

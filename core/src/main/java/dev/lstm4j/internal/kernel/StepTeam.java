@@ -6,7 +6,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The calling thread and {@code n} helper threads sharing the pieces of one step at a time (the column split of a
- * recurrence: each piece is a range of gate columns). Replaces a barrier, which waits for every thread at every step
+ * recurrence: each piece is a range of gate columns; the row split posts a layer's recurrences, a slice of batch rows
+ * each, as one step). Posting a step allocates nothing. Replaces a barrier, which waits for every thread at every step
  * and so collapses when one of them is not running (two threads on one CPU: docs/performance.md, "No collapse").
  *
  * <p>The pieces of a step are cut into {@code n + 1} shares: the caller runs share 0, helper k claims the pieces of

@@ -1,6 +1,7 @@
 package dev.lstm4j.internal.kernel;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -8,15 +9,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * A fixed set of daemon threads that run the tasks of one phase (a layer's input projections, or its
- * recurrences) and wait for all of them. The caller runs task 0 itself. Allocates per phase, never per step.
- * Steps split over threads share a {@link StepTeam} instead (its own helper threads).
+ * The threads of one thread count: the {@link StepTeam}s that split a pass's work (a layer's recurrences by rows, or
+ * each step's gate columns), and a pool for callers that find the team busy. A caller that gets the team allocates
+ * nothing: its work object is reused (see {@code FastLstm.RowWork}) and the team posts pieces without queue nodes or
+ * futures, so a stepper's products stay allocation-free ({@code LstmStepperTest}). The pool allocates its tasks and
+ * futures, a few hundred bytes per phase, only when another thread's pass holds the team at that moment.
  */
 final class Workers {
-    interface Task {
-        void run(int index);
-    }
-
     private static final ConcurrentHashMap<Integer, Workers> SHARED = new ConcurrentHashMap<>();
     private final int threads;
     private volatile ExecutorService pool;
@@ -29,7 +28,7 @@ final class Workers {
 
     /**
      * The workers for {@code threads} threads, shared by every engine with that count, so loading many models does
-     * not start many pools. The daemon threads start at the first phase that uses them.
+     * not start many pools. Threads start at the first pass that uses them.
      */
     static Workers forThreads(int threads) {
         return SHARED.computeIfAbsent(threads, Workers::new);
@@ -59,8 +58,8 @@ final class Workers {
     }
 
     /**
-     * The team of {@code parties} threads (the caller and parties-1 helpers, started on first use) that the column
-     * split of every engine with this thread count shares; one caller at a time ({@link StepTeam#tryAcquire}).
+     * The team of {@code parties} threads (the caller and parties-1 helpers, started on first use) that every engine
+     * with this thread count shares; one caller at a time ({@link StepTeam#tryAcquire}).
      */
     StepTeam team(int parties) {
         StepTeam t = teams.get(parties);
@@ -76,36 +75,63 @@ final class Workers {
         return t;
     }
 
-    /** Runs tasks 0..count-1, spread over the threads, and returns when all are done. */
-    void run(int count, Task task) {
+    /**
+     * Runs pieces 0..count-1 of {@code work}, spread over the threads, and returns when all are done: on the team of
+     * min(count, threads) threads when it is free, else the caller runs piece 0 and the pool the others.
+     */
+    void run(int count, StepTeam.Work work) {
         if (count <= 1 || threads <= 1) {
             for (int i = 0; i < count; i++) {
-                task.run(i);
+                work.run(i);
+            }
+            return;
+        }
+        StepTeam team = team(Math.min(count, threads));
+        if (team.tryAcquire()) {
+            try {
+                team.run(work, count);
+            } finally {
+                team.release();
             }
             return;
         }
         Future<?>[] futures = new Future<?>[count - 1];
         for (int i = 1; i < count; i++) {
             int index = i;
-            futures[i - 1] = pool().submit(() -> task.run(index));
+            futures[i - 1] = pool().submit(() -> work.run(index));
         }
-        task.run(0);
+        Throwable failure = null;
+        try {
+            work.run(0);
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        }
+        // wait for every piece, even when interrupted or failing: the work object is the workspace's, reused by its next pass
+        boolean interrupted = false;
         for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for lstm4j worker threads", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof RuntimeException) {
-                    throw (RuntimeException) cause;
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    failure = failure == null ? e.getCause() : failure;
+                    break;
                 }
-                if (cause instanceof Error) {
-                    throw (Error) cause;
-                }
-                throw new IllegalStateException(cause);
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure instanceof RuntimeException) {
+            throw (RuntimeException) failure;
+        }
+        if (failure instanceof Error) {
+            throw (Error) failure;
+        }
+        if (failure != null) {
+            throw new IllegalStateException(failure);
         }
     }
 }

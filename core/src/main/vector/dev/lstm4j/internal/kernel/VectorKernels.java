@@ -9,9 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
  * apart from the rest of core, so the jar runs without the module). Same results as {@link ScalarKernels}
  * up to summation order, proven by {@code VectorKernelsTest}.
  *
- * <p>The product is a register-tiled microkernel: 8 rows × 2 vectors of accumulators over one packed panel
- * (16 of the 32 AVX-512 registers; each weight vector loaded feeds 8 FMAs, against 4 with a 4-row tile),
- * with 4-row and 1-row tiles for the remaining rows.
+ * <p>The product is a register-tiled microkernel: a tile of rows × 2 vectors of accumulators over one packed panel
+ * (8 rows on AVX-512: 16 of its 32 registers, each weight vector loaded feeding 8 FMAs; 6 rows on AVX2's 16), with
+ * 4-row and 1-row tiles for the remaining rows. A tile's rows are packed row-interleaved first (as BLAS packs A),
+ * so that each input is one base register plus a constant away: with a pointer per row, C2 kept row offsets on the
+ * stack and spilled accumulators.
  * Vectors never cross a method boundary (a FloatVector passed to a method the JIT does not inline is boxed),
  * so every method here takes arrays and scalars only.
  */
@@ -20,10 +22,38 @@ final class VectorKernels implements LstmKernels {
     private static final int VL = S.length();
     private static final int NR = 2 * VL;
     private static final int A_BLOCK_FLOATS = 64 * 1024;
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[A_BLOCK_FLOATS]);
+    /**
+     * Rows of the main tile: 8 (16 accumulators) where vectors are 512 bits, as AVX-512's 32 registers hold it; 6 with
+     * 256-bit vectors (12 accumulators, 2 weight vectors and the broadcasts in AVX2's 16 registers; C2's code for the
+     * 8-row tile kept 4 accumulators on the stack there). {@code -Dlstm4j.tileRows=4|6|8} overrides it (for measuring);
+     * the tile changes no result, as each output sums its products in k order either way.
+     */
+    private final int mr;
+
+    VectorKernels() {
+        this(defaultTileRows());
+    }
+
+    /** Kernels whose main tile has {@code tileRows} rows: 4, 6 or 8 (tests run each on any machine). */
+    VectorKernels(int tileRows) {
+        if (tileRows != 4 && tileRows != 6 && tileRows != 8) {
+            throw new IllegalArgumentException("tile rows must be 4, 6 or 8, not " + tileRows);
+        }
+        this.mr = tileRows;
+    }
+
+    private static int defaultTileRows() {
+        String forced = System.getProperty("lstm4j.tileRows", "");
+        if (forced.equals("4") || forced.equals("6") || forced.equals("8")) {
+            return Integer.parseInt(forced);
+        }
+        return S.vectorBitSize() >= 512 ? 8 : 6;
+    }
 
     @Override
     public String name() {
-        return "vector(" + S.vectorBitSize() + " bit)";
+        return "vector(" + S.vectorBitSize() + " bit, " + mr + "-row tile)";
     }
 
     @Override
@@ -39,7 +69,19 @@ final class VectorKernels implements LstmKernels {
         if (m == 1) {
             // a matrix-vector product, bound by reading the weights: two panels at a time (two streams, one
             // broadcast of a[kk] for four FMAs), in the order asked for
-            if (descending) {
+            if (mr != 8) {
+                // 16 registers: one panel at a time (two panels' 16 accumulators spill there); the same sums in the
+                // same order as row1x2, so the same bits
+                if (descending) {
+                    for (int panel = panelTo - 1; panel >= panelFrom; panel--) {
+                        row1(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
+                    }
+                } else {
+                    for (int panel = panelFrom; panel < panelTo; panel++) {
+                        row1(a, aOff, k, p, panel * k * NR, bias, panel * NR, c, cOff + panel * NR, accumulate);
+                    }
+                }
+            } else if (descending) {
                 int panel = panelTo;
                 for (; panel - 2 >= panelFrom; panel -= 2) {
                     row1x2(a, aOff, k, p, (panel - 2) * k * NR, bias, (panel - 2) * NR, c, cOff + (panel - 2) * NR, accumulate);
@@ -58,23 +100,22 @@ final class VectorKernels implements LstmKernels {
             }
             return;
         }
-        // blocks of rows whose A fits in L2 (~256 KB), each against every panel; within a block, a panel is
-        // read once per 8 rows (then 4, then 1 for the rest) and the block's rows stay cached
+        // blocks of rows whose A fits in L2 (~256 KB); a block's tiles of rows are packed (row-interleaved) into a
+        // scratch buffer, then each panel is read once per tile and the block's rows stay cached
         int mc = Math.max(8, (A_BLOCK_FLOATS / Math.max(1, k)) & ~7);
         for (int r0 = 0; r0 < m; r0 += mc) {
-            int rows = Math.min(mc, m - r0);
+            int end = Math.min(m, r0 + mc), tiled = tiledEnd(r0, end);
+            float[] ap = scratch(k, tiled - r0);
+            for (int r = r0, at = 0; r < tiled; ) {
+                int rows = tileAt(r, tiled);
+                pack(a, aOff + r * lda, lda, k, null, 0, 0, k, rows, ap, at);
+                at += rows * k;
+                r += rows;
+            }
             for (int panel = panelFrom; panel < panelTo; panel++) {
-                int col = panel * NR;
-                int pOff = panel * k * NR;
-                int r = r0;
-                for (; r + 8 <= r0 + rows; r += 8) {
-                    rows8(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
-                }
-                for (; r + 4 <= r0 + rows; r += 4) {
-                    rows4(a, aOff + r * lda, lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, accumulate);
-                }
-                for (; r < r0 + rows; r++) {
-                    row1(a, aOff + r * lda, k, p, pOff, bias, col, c, cOff + r * ldc + col, accumulate);
+                tiles(ap, r0, tiled, k, p, panel, bias, c, cOff, ldc, accumulate);
+                for (int r = tiled; r < end; r++) {
+                    row1(a, aOff + r * lda, k, p, panel * k * NR, bias, panel * NR, c, cOff + r * ldc + panel * NR, accumulate);
                 }
             }
         }
@@ -87,27 +128,89 @@ final class VectorKernels implements LstmKernels {
         float[] p = w.data();
         int mc = Math.max(8, (A_BLOCK_FLOATS / Math.max(1, k)) & ~7);
         for (int r0 = 0; r0 < m; r0 += mc) {
-            int rows = Math.min(mc, m - r0);
+            int end = Math.min(m, r0 + mc), tiled = tiledEnd(r0, end);
+            float[] ap = scratch(k, tiled - r0);
+            for (int r = r0, at = 0; r < tiled; ) {
+                int rows = tileAt(r, tiled);
+                pack(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, rows, ap, at);
+                at += rows * k;
+                r += rows;
+            }
             for (int panel = 0; panel < w.panels(); panel++) {
-                int col = panel * NR;
-                int pOff = panel * k * NR;
-                int r = r0;
-                for (; r + 8 <= r0 + rows; r += 8) {
-                    rows8Cat(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, false);
-                }
-                for (; r + 4 <= r0 + rows; r += 4) {
-                    rows4Cat(a, aOff + r * lda, lda, k1, a2, a2Off + r * lda2, lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, ldc, false);
-                }
-                for (; r < r0 + rows; r++) {
-                    row1Cat(a, aOff + r * lda, k1, a2, a2Off + r * lda2, k, p, pOff, bias, col, c, cOff + r * ldc + col, false);
+                tiles(ap, r0, tiled, k, p, panel, bias, c, cOff, ldc, false);
+                for (int r = tiled; r < end; r++) {
+                    row1Cat(a, aOff + r * lda, k1, a2, a2Off + r * lda2, k, p, panel * k * NR, bias, panel * NR, c, cOff + r * ldc + panel * NR, false);
                 }
             }
         }
     }
 
-    /** 4 rows × one panel: 8 accumulators, each k step loads 2 weight vectors and broadcasts 4 inputs. */
-    private static void rows4(float[] a, int aOff, int lda, int k, float[] p, int pOff, float[] bias, int col,
-                              float[] c, int cOff, int ldc, boolean accumulate) {
+    /** Rows r0..tiled-1 (packed in ap by {@link #pack}, tile after tile) against one panel. */
+    private void tiles(float[] ap, int r0, int tiled, int k, float[] p, int panel, float[] bias, float[] c, int cOff, int ldc, boolean accumulate) {
+        int col = panel * NR, pOff = panel * k * NR;
+        for (int r = r0, at = 0; r < tiled; ) {
+            int rows = tileAt(r, tiled), co = cOff + r * ldc + col;
+            if (rows == 8) {
+                tile8(ap, at, k, p, pOff, bias, col, c, co, ldc, accumulate);
+            } else if (rows == 6) {
+                tile6(ap, at, k, p, pOff, bias, col, c, co, ldc, accumulate);
+            } else {
+                tile4(ap, at, k, p, pOff, bias, col, c, co, ldc, accumulate);
+            }
+            at += rows * k;
+            r += rows;
+        }
+    }
+
+    /** The rows of the tile that starts at row r of rows ..tiled-1: the main tile, or 4 (two 4s rather than 6 + 2 singles). */
+    private int tileAt(int r, int tiled) {
+        int left = tiled - r;
+        return left >= mr && !(mr == 6 && left == 8) ? mr : 4;
+    }
+
+    /** Where the tiles of rows r0..end-1 end and single rows begin. */
+    private int tiledEnd(int r0, int end) {
+        int r = r0;
+        while (end - r >= 4) {
+            r += tileAt(r, end);
+        }
+        return r;
+    }
+
+    /**
+     * Packs {@code rows} rows of [A | A2] (depth k1 from A, k - k1 from A2; A2 may be null when k1 = k) row-interleaved:
+     * {@code ap[at + kk*rows + r]}.
+     */
+    private static void pack(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, int rows, float[] ap, int at) {
+        for (int r = 0; r < rows; r++) {
+            int src = aOff + r * lda, dst = at + r;
+            for (int kk = 0; kk < k1; kk++, dst += rows) {
+                ap[dst] = a[src + kk];
+            }
+            int src2 = a2Off + r * lda2 - k1;
+            for (int kk = k1; kk < k; kk++, dst += rows) {
+                ap[dst] = a2[src2 + kk];
+            }
+        }
+    }
+
+    /** This thread's packing buffer, grown to hold {@code rows} rows of depth {@code k}. */
+    private float[] scratch(int k, int rows) {
+        float[] ap = SCRATCH.get();
+        int need = k * Math.max(rows, 1);
+        if (ap.length < need) {
+            ap = new float[Math.max(need, 2 * ap.length)];
+            SCRATCH.set(ap);
+        }
+        return ap;
+    }
+
+    /**
+     * 4 rows × one panel, the rows packed: 8 accumulators; each k step loads 2 weight vectors and broadcasts 4
+     * inputs from {@code ap[apOff + kk*4 + r]}, so every load is one base plus a constant.
+     */
+    private static void tile4(float[] ap, int apOff, int k, float[] p, int pOff, float[] bias, int col, float[] c, int cOff,
+                              int ldc, boolean accumulate) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (accumulate) {
             c00 = FloatVector.fromArray(S, c, cOff);
@@ -137,21 +240,19 @@ final class VectorKernels implements LstmKernels {
             c30 = c00;
             c31 = c00;
         }
-        int a0 = aOff, a1 = aOff + lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda;
-        for (int kk = 0; kk < k; kk++) {
-            int po = pOff + kk * NR;
+        for (int kk = 0, ai = apOff, po = pOff; kk < k; kk++, ai += 4, po += NR) {
             FloatVector w0 = FloatVector.fromArray(S, p, po);
             FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            FloatVector x0 = FloatVector.broadcast(S, ap[ai]);
             c00 = w0.fma(x0, c00);
             c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, ap[ai + 1]);
             c10 = w0.fma(x1, c10);
             c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            FloatVector x2 = FloatVector.broadcast(S, ap[ai + 2]);
             c20 = w0.fma(x2, c20);
             c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            FloatVector x3 = FloatVector.broadcast(S, ap[ai + 3]);
             c30 = w0.fma(x3, c30);
             c31 = w1.fma(x3, c31);
         }
@@ -165,9 +266,95 @@ final class VectorKernels implements LstmKernels {
         c31.intoArray(c, cOff + 3 * ldc + VL);
     }
 
-    /** 8 rows × one panel: 16 accumulators, each k step loads 2 weight vectors and broadcasts 8 inputs. */
-    private static void rows8(float[] a, int aOff, int lda, int k, float[] p, int pOff, float[] bias, int col,
-                              float[] c, int cOff, int ldc, boolean accumulate) {
+    /**
+     * 6 rows × one panel, the rows packed: 12 accumulators; each k step loads 2 weight vectors and broadcasts 6
+     * inputs from {@code ap[apOff + kk*6 + r]}, so every load is one base plus a constant.
+     */
+    private static void tile6(float[] ap, int apOff, int k, float[] p, int pOff, float[] bias, int col, float[] c, int cOff,
+                              int ldc, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, c, cOff);
+            c01 = FloatVector.fromArray(S, c, cOff + VL);
+            c10 = FloatVector.fromArray(S, c, cOff + ldc);
+            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
+            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
+            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
+            c40 = FloatVector.fromArray(S, c, cOff + 4 * ldc);
+            c41 = FloatVector.fromArray(S, c, cOff + 4 * ldc + VL);
+            c50 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+            c51 = FloatVector.fromArray(S, c, cOff + 5 * ldc + VL);
+        } else if (bias != null) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + VL);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+            c40 = c00;
+            c41 = c01;
+            c50 = c00;
+            c51 = c01;
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+            c40 = c00;
+            c41 = c00;
+            c50 = c00;
+            c51 = c00;
+        }
+        for (int kk = 0, ai = apOff, po = pOff; kk < k; kk++, ai += 6, po += NR) {
+            FloatVector w0 = FloatVector.fromArray(S, p, po);
+            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
+            FloatVector x0 = FloatVector.broadcast(S, ap[ai]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+            FloatVector x4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = w0.fma(x4, c40);
+            c41 = w1.fma(x4, c41);
+            FloatVector x5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = w0.fma(x5, c50);
+            c51 = w1.fma(x5, c51);
+        }
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + VL);
+        c10.intoArray(c, cOff + ldc);
+        c11.intoArray(c, cOff + ldc + VL);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + VL);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + VL);
+        c40.intoArray(c, cOff + 4 * ldc);
+        c41.intoArray(c, cOff + 4 * ldc + VL);
+        c50.intoArray(c, cOff + 5 * ldc);
+        c51.intoArray(c, cOff + 5 * ldc + VL);
+    }
+
+    /**
+     * 8 rows × one panel, the rows packed: 16 accumulators; each k step loads 2 weight vectors and broadcasts 8
+     * inputs from {@code ap[apOff + kk*8 + r]}, so every load is one base plus a constant.
+     */
+    private static void tile8(float[] ap, int apOff, int k, float[] p, int pOff, float[] bias, int col, float[] c, int cOff,
+                              int ldc, boolean accumulate) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (accumulate) {
             c00 = FloatVector.fromArray(S, c, cOff);
@@ -221,40 +408,31 @@ final class VectorKernels implements LstmKernels {
             c70 = c00;
             c71 = c00;
         }
-        int a0 = aOff;
-        int a1 = aOff + lda;
-        int a2 = aOff + 2 * lda;
-        int a3 = aOff + 3 * lda;
-        int a4 = aOff + 4 * lda;
-        int a5 = aOff + 5 * lda;
-        int a6 = aOff + 6 * lda;
-        int a7 = aOff + 7 * lda;
-        for (int kk = 0; kk < k; kk++) {
-            int po = pOff + kk * NR;
+        for (int kk = 0, ai = apOff, po = pOff; kk < k; kk++, ai += 8, po += NR) {
             FloatVector w0 = FloatVector.fromArray(S, p, po);
             FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            FloatVector x0 = FloatVector.broadcast(S, ap[ai]);
             c00 = w0.fma(x0, c00);
             c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, ap[ai + 1]);
             c10 = w0.fma(x1, c10);
             c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            FloatVector x2 = FloatVector.broadcast(S, ap[ai + 2]);
             c20 = w0.fma(x2, c20);
             c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            FloatVector x3 = FloatVector.broadcast(S, ap[ai + 3]);
             c30 = w0.fma(x3, c30);
             c31 = w1.fma(x3, c31);
-            FloatVector x4 = FloatVector.broadcast(S, a[a4 + kk]);
+            FloatVector x4 = FloatVector.broadcast(S, ap[ai + 4]);
             c40 = w0.fma(x4, c40);
             c41 = w1.fma(x4, c41);
-            FloatVector x5 = FloatVector.broadcast(S, a[a5 + kk]);
+            FloatVector x5 = FloatVector.broadcast(S, ap[ai + 5]);
             c50 = w0.fma(x5, c50);
             c51 = w1.fma(x5, c51);
-            FloatVector x6 = FloatVector.broadcast(S, a[a6 + kk]);
+            FloatVector x6 = FloatVector.broadcast(S, ap[ai + 6]);
             c60 = w0.fma(x6, c60);
             c61 = w1.fma(x6, c61);
-            FloatVector x7 = FloatVector.broadcast(S, a[a7 + kk]);
+            FloatVector x7 = FloatVector.broadcast(S, ap[ai + 7]);
             c70 = w0.fma(x7, c70);
             c71 = w1.fma(x7, c71);
         }
@@ -318,234 +496,6 @@ final class VectorKernels implements LstmKernels {
         }
         s0.add(t0).add(u0.add(v0)).intoArray(c, cOff);
         s1.add(t1).add(u1.add(v1)).intoArray(c, cOff + VL);
-    }
-
-    /** As {@link #rows4}, over [A | A2]. */
-    private static void rows4Cat(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, float[] p, int pOff,
-                              float[] bias, int col, float[] c, int cOff, int ldc, boolean accumulate) {
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
-        if (accumulate) {
-            c00 = FloatVector.fromArray(S, c, cOff);
-            c01 = FloatVector.fromArray(S, c, cOff + VL);
-            c10 = FloatVector.fromArray(S, c, cOff + ldc);
-            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
-            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
-            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
-            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
-            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
-        } else if (bias != null) {
-            c00 = FloatVector.fromArray(S, bias, col);
-            c01 = FloatVector.fromArray(S, bias, col + VL);
-            c10 = c00;
-            c11 = c01;
-            c20 = c00;
-            c21 = c01;
-            c30 = c00;
-            c31 = c01;
-        } else {
-            c00 = FloatVector.zero(S);
-            c01 = c00;
-            c10 = c00;
-            c11 = c00;
-            c20 = c00;
-            c21 = c00;
-            c30 = c00;
-            c31 = c00;
-        }
-        int i0 = aOff, i1 = aOff + lda, i2 = aOff + 2 * lda, i3 = aOff + 3 * lda;
-        for (int kk = 0; kk < k1; kk++) {
-            int po = pOff + kk * NR;
-            FloatVector w0 = FloatVector.fromArray(S, p, po);
-            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
-            FloatVector x0 = FloatVector.broadcast(S, a[i0 + kk]);
-            c00 = w0.fma(x0, c00);
-            c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[i1 + kk]);
-            c10 = w0.fma(x1, c10);
-            c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[i2 + kk]);
-            c20 = w0.fma(x2, c20);
-            c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[i3 + kk]);
-            c30 = w0.fma(x3, c30);
-            c31 = w1.fma(x3, c31);
-        }
-        // the second source, if any, continues the reduction (weights rows k1..k-1)
-        int b0 = a2Off - k1, b1 = b0 + lda2, b2 = b0 + 2 * lda2, b3 = b0 + 3 * lda2;
-        for (int kk = k1; kk < k; kk++) {
-            int po = pOff + kk * NR;
-            FloatVector w0 = FloatVector.fromArray(S, p, po);
-            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
-            FloatVector x0 = FloatVector.broadcast(S, a2[b0 + kk]);
-            c00 = w0.fma(x0, c00);
-            c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a2[b1 + kk]);
-            c10 = w0.fma(x1, c10);
-            c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a2[b2 + kk]);
-            c20 = w0.fma(x2, c20);
-            c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a2[b3 + kk]);
-            c30 = w0.fma(x3, c30);
-            c31 = w1.fma(x3, c31);
-        }
-        c00.intoArray(c, cOff);
-        c01.intoArray(c, cOff + VL);
-        c10.intoArray(c, cOff + ldc);
-        c11.intoArray(c, cOff + ldc + VL);
-        c20.intoArray(c, cOff + 2 * ldc);
-        c21.intoArray(c, cOff + 2 * ldc + VL);
-        c30.intoArray(c, cOff + 3 * ldc);
-        c31.intoArray(c, cOff + 3 * ldc + VL);
-    }
-
-    /** As {@link #rows8}, over [A | A2]: rows of A for weight rows 0..k1-1, then rows of A2 (the step product of {@link #gemm2}). */
-    private static void rows8Cat(float[] a, int aOff, int lda, int k1, float[] a2, int a2Off, int lda2, int k, float[] p, int pOff,
-                              float[] bias, int col, float[] c, int cOff, int ldc, boolean accumulate) {
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
-        if (accumulate) {
-            c00 = FloatVector.fromArray(S, c, cOff);
-            c01 = FloatVector.fromArray(S, c, cOff + VL);
-            c10 = FloatVector.fromArray(S, c, cOff + ldc);
-            c11 = FloatVector.fromArray(S, c, cOff + ldc + VL);
-            c20 = FloatVector.fromArray(S, c, cOff + 2 * ldc);
-            c21 = FloatVector.fromArray(S, c, cOff + 2 * ldc + VL);
-            c30 = FloatVector.fromArray(S, c, cOff + 3 * ldc);
-            c31 = FloatVector.fromArray(S, c, cOff + 3 * ldc + VL);
-            c40 = FloatVector.fromArray(S, c, cOff + 4 * ldc);
-            c41 = FloatVector.fromArray(S, c, cOff + 4 * ldc + VL);
-            c50 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
-            c51 = FloatVector.fromArray(S, c, cOff + 5 * ldc + VL);
-            c60 = FloatVector.fromArray(S, c, cOff + 6 * ldc);
-            c61 = FloatVector.fromArray(S, c, cOff + 6 * ldc + VL);
-            c70 = FloatVector.fromArray(S, c, cOff + 7 * ldc);
-            c71 = FloatVector.fromArray(S, c, cOff + 7 * ldc + VL);
-        } else if (bias != null) {
-            c00 = FloatVector.fromArray(S, bias, col);
-            c01 = FloatVector.fromArray(S, bias, col + VL);
-            c10 = c00;
-            c11 = c01;
-            c20 = c00;
-            c21 = c01;
-            c30 = c00;
-            c31 = c01;
-            c40 = c00;
-            c41 = c01;
-            c50 = c00;
-            c51 = c01;
-            c60 = c00;
-            c61 = c01;
-            c70 = c00;
-            c71 = c01;
-        } else {
-            c00 = FloatVector.zero(S);
-            c01 = c00;
-            c10 = c00;
-            c11 = c00;
-            c20 = c00;
-            c21 = c00;
-            c30 = c00;
-            c31 = c00;
-            c40 = c00;
-            c41 = c00;
-            c50 = c00;
-            c51 = c00;
-            c60 = c00;
-            c61 = c00;
-            c70 = c00;
-            c71 = c00;
-        }
-        int i0 = aOff;
-        int i1 = aOff + lda;
-        int i2 = aOff + 2 * lda;
-        int i3 = aOff + 3 * lda;
-        int i4 = aOff + 4 * lda;
-        int i5 = aOff + 5 * lda;
-        int i6 = aOff + 6 * lda;
-        int i7 = aOff + 7 * lda;
-        for (int kk = 0; kk < k1; kk++) {
-            int po = pOff + kk * NR;
-            FloatVector w0 = FloatVector.fromArray(S, p, po);
-            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
-            FloatVector x0 = FloatVector.broadcast(S, a[i0 + kk]);
-            c00 = w0.fma(x0, c00);
-            c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[i1 + kk]);
-            c10 = w0.fma(x1, c10);
-            c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[i2 + kk]);
-            c20 = w0.fma(x2, c20);
-            c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[i3 + kk]);
-            c30 = w0.fma(x3, c30);
-            c31 = w1.fma(x3, c31);
-            FloatVector x4 = FloatVector.broadcast(S, a[i4 + kk]);
-            c40 = w0.fma(x4, c40);
-            c41 = w1.fma(x4, c41);
-            FloatVector x5 = FloatVector.broadcast(S, a[i5 + kk]);
-            c50 = w0.fma(x5, c50);
-            c51 = w1.fma(x5, c51);
-            FloatVector x6 = FloatVector.broadcast(S, a[i6 + kk]);
-            c60 = w0.fma(x6, c60);
-            c61 = w1.fma(x6, c61);
-            FloatVector x7 = FloatVector.broadcast(S, a[i7 + kk]);
-            c70 = w0.fma(x7, c70);
-            c71 = w1.fma(x7, c71);
-        }
-        // the second source, if any, continues the reduction (weights rows k1..k-1)
-        int b0 = a2Off - k1;
-        int b1 = b0 + lda2;
-        int b2 = b0 + 2 * lda2;
-        int b3 = b0 + 3 * lda2;
-        int b4 = b0 + 4 * lda2;
-        int b5 = b0 + 5 * lda2;
-        int b6 = b0 + 6 * lda2;
-        int b7 = b0 + 7 * lda2;
-        for (int kk = k1; kk < k; kk++) {
-            int po = pOff + kk * NR;
-            FloatVector w0 = FloatVector.fromArray(S, p, po);
-            FloatVector w1 = FloatVector.fromArray(S, p, po + VL);
-            FloatVector x0 = FloatVector.broadcast(S, a2[b0 + kk]);
-            c00 = w0.fma(x0, c00);
-            c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a2[b1 + kk]);
-            c10 = w0.fma(x1, c10);
-            c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a2[b2 + kk]);
-            c20 = w0.fma(x2, c20);
-            c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a2[b3 + kk]);
-            c30 = w0.fma(x3, c30);
-            c31 = w1.fma(x3, c31);
-            FloatVector x4 = FloatVector.broadcast(S, a2[b4 + kk]);
-            c40 = w0.fma(x4, c40);
-            c41 = w1.fma(x4, c41);
-            FloatVector x5 = FloatVector.broadcast(S, a2[b5 + kk]);
-            c50 = w0.fma(x5, c50);
-            c51 = w1.fma(x5, c51);
-            FloatVector x6 = FloatVector.broadcast(S, a2[b6 + kk]);
-            c60 = w0.fma(x6, c60);
-            c61 = w1.fma(x6, c61);
-            FloatVector x7 = FloatVector.broadcast(S, a2[b7 + kk]);
-            c70 = w0.fma(x7, c70);
-            c71 = w1.fma(x7, c71);
-        }
-        c00.intoArray(c, cOff);
-        c01.intoArray(c, cOff + VL);
-        c10.intoArray(c, cOff + ldc);
-        c11.intoArray(c, cOff + ldc + VL);
-        c20.intoArray(c, cOff + 2 * ldc);
-        c21.intoArray(c, cOff + 2 * ldc + VL);
-        c30.intoArray(c, cOff + 3 * ldc);
-        c31.intoArray(c, cOff + 3 * ldc + VL);
-        c40.intoArray(c, cOff + 4 * ldc);
-        c41.intoArray(c, cOff + 4 * ldc + VL);
-        c50.intoArray(c, cOff + 5 * ldc);
-        c51.intoArray(c, cOff + 5 * ldc + VL);
-        c60.intoArray(c, cOff + 6 * ldc);
-        c61.intoArray(c, cOff + 6 * ldc + VL);
-        c70.intoArray(c, cOff + 7 * ldc);
-        c71.intoArray(c, cOff + 7 * ldc + VL);
     }
 
     /** As {@link #row1}, over [A | A2]. */
