@@ -8,6 +8,8 @@
 #   mvn -o -B -Pbench -DskipTests package -pl bench -am    # first
 #   bench/train_compare.sh
 #   WARMUP=60 STEPS=30 bench/train_compare.sh              # longer, steadier
+#   OMP_WAIT_POLICY=PASSIVE bench/train_compare.sh         # PyTorch's OpenMP threads sleep instead of spinning (a
+#                                                          # spinning barrier collapses when the CPUs are shared)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 py=/usr/bin/python3
@@ -24,7 +26,7 @@ medians() {  # "wall cpu" from a line "... step median W ms (min M), CPU time me
   sed -E 's/.*step median ([0-9.]+) ms.*CPU time median ([0-9.]+) ms.*/\1 \2/'
 }
 
-echo "train_compare: $(date -u +%FT%TZ), $(nproc) CPUs, $(java -version 2>&1 | head -1), OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE"
+echo "train_compare: $(date -u +%FT%TZ), $(nproc) CPUs, $(java -version 2>&1 | head -1), OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}"
 printf '%-8s %-7s %-10s %-10s %-10s %-10s %-11s %-10s %s\n' threads layers lstm4j_ms torch_ms lstm4j_cpu torch_cpu ratio_wall ratio_cpu load_before
 for threads in 1 2; do
   for layers in 1 2; do
