@@ -119,7 +119,7 @@ def main():
                 ratio = ort[0] / api[0] if api and ort else None
                 gf = "%.1f" % (flops(w) / (api[0] * 1e-6) / 1e9) if api else "n/a"
                 verdict = ("≥ 1× ORT: " + ("met" if ratio is not None and ratio >= 1 else "MISSED")) if th in must else "—"
-                print("| %s %s | %d | %s | %s | %s |" % (w, label, th, " | ".join(cells), gf,
+                print("| %s %s | %d | %s | %s | %s | %s |" % (w, label, th, " | ".join(cells), gf,
                                                         "%.2f×" % ratio if ratio is not None else "n/a", verdict))
     print()
     print("sgemm (numpy, OpenBLAS pthread, 2048²): " + ", ".join("%d thread(s) %.0f GFLOP/s" % (k, v) for k, v in sorted(sgemm.items())))
