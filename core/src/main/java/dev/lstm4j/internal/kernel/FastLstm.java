@@ -62,6 +62,8 @@ public final class FastLstm implements LstmEngine {
     /** Workspaces of the Tensor API, per thread (see {@link #cachedWorkspace}). */
     private final ThreadLocal<Workspace[]> workspaces = ThreadLocal.withInitial(() -> new Workspace[CACHED_WORKSPACES]);
     private static final int CACHED_WORKSPACES = 2;
+    /** A whole step longer than this (half the helpers' 200 µs of spinning) would always find them asleep after it. */
+    private static final long LONG_STEP_NANOS = 100_000;
     /** 64 MB: larger passes allocate their workspace per call, which costs them little. */
     private static final long CACHED_MAX_FLOATS = 1L << 24;
 
@@ -310,6 +312,7 @@ public final class FastLstm implements LstmEngine {
         final float[][] pr;     // per direction (B, pPad): projected h
         final int columns;      // threads that split each step's gate columns, or 1 (see columnParts)
         final SplitMeter meter; // whether splitting the columns pays, with columns > 1
+        boolean longSteps;      // a whole step outlasts the helpers' idle time: split without waiting for them to wake
         final ColumnWork columnWork;
         final RowWork rowWork = new RowWork(this);   // the row split's pieces, reused by every pass (no allocation)
 
@@ -733,21 +736,27 @@ public final class FastLstm implements LstmEngine {
                         w.whole();
                     } else if (t % ws.blockSteps == 0) {
                         // a block's first step also projects the block's inputs: not a step to time
-                        if (meter.wanted() && team.awake()) {
+                        if (meter.wanted() && (team.awake() || ws.longSteps)) {
                             team.run(w, w.pieces);
                         } else {
                             w.whole();
                         }
                     } else {
-                        boolean split = meter.split(team.awake());
-                        long t0 = meter.timing() ? meter.now() : 0;
+                        boolean split = meter.split(team.awake() || ws.longSteps);
+                        boolean timing = meter.timing(), wake = !split && meter.wanted();
+                        long t0 = timing || wake ? meter.now() : 0;
                         if (split) {
                             team.run(w, w.pieces);
                         } else {
                             w.whole();
                         }
-                        meter.done(split, t0, meter.timing() ? meter.now() : 0);
-                        if (!split && meter.wanted()) {
+                        long t1 = timing || wake ? meter.now() : 0;
+                        meter.done(split, t0, t1);
+                        if (wake) {
+                            // a whole step longer than the helpers stay awake without one (H=2048 at batch 1: ms) finds
+                            // them asleep at every next step, so the split never started: such steps post the step to
+                            // the sleeping team instead, which wakes it (the caller runs what a helper has not claimed)
+                            ws.longSteps = t1 - t0 > LONG_STEP_NANOS;
                             team.wake();
                         }
                     }
