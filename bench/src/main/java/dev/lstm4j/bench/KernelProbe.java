@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
  * machine): W4's [x_t | h_{t-1}] · W_catᵀ, 64 rows, depth 128 + 512, 2048 outputs. For comparing kernel variants, e.g.
  * {@code -Dlstm4j.tileRows=4|6|8}.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp ... dev.lstm4j.bench.KernelProbe [rows] [seconds]</pre>
+ * <pre>java --add-modules jdk.incubator.vector -cp ... dev.lstm4j.bench.KernelProbe [rows] [seconds] [inputs] [hidden]</pre>
  */
 public final class KernelProbe {
     private KernelProbe() {
@@ -23,7 +23,9 @@ public final class KernelProbe {
     public static void main(String[] args) {
         int m = args.length > 0 ? Integer.parseInt(args[0]) : 64;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 3;
-        int k1 = 128, k = 640, n = 2048;
+        int k1 = args.length > 2 ? Integer.parseInt(args[2]) : 128;
+        int k = k1 + (args.length > 3 ? Integer.parseInt(args[3]) : 512);
+        int n = 4 * (k - k1);
         LstmKernels kern = Kernels.get();
         SplittableRandom rnd = new SplittableRandom(1);
         float[] w = new float[n * k], a = new float[m * k1], h = new float[m * (k - k1)], bias = new float[n], c = new float[m * n];
@@ -42,7 +44,7 @@ public final class KernelProbe {
                 calls++;
             } while (mx.getCurrentThreadCpuTime() - cpu0 < seconds * 1e9);
             long cpu = mx.getCurrentThreadCpuTime() - cpu0, wall = System.nanoTime() - wall0;
-            System.out.printf(Locale.ROOT, "%s m=%d: %.1f GFLOP per CPU second (%.1f per wall second)%s%n", kern.name(), m,
+            System.out.printf(Locale.ROOT, "%s m=%d k=%d n=%d: %.1f GFLOP per CPU second (%.1f per wall second)%s%n", kern.name(), m, k, n,
                     flop * calls / cpu, flop * calls / wall, round == 0 ? " [warm-up]" : "");
         }
     }

@@ -71,6 +71,17 @@ abstract class KernelContractTest {
         }
     }
 
+    /** Rows enough to fill more than one packed block of A (the fast kernels pack up to 1 MB of rows at a time). */
+    @Test
+    void gemmMatchesDoubleProductAcrossRowBlocks() {
+        LstmKernels k = kernels();
+        long seed = 0x5EED_0007L;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (int mode = 0; mode < 3; mode++) {
+            checkGemm(k, rnd, seed, 45, 17, 7000, mode);
+        }
+    }
+
     /**
      * A range of panels gives the same bits whichever order they are read in, and whether a panel is read alone or
      * beside its neighbour (batch 1 reads panels in pairs); nothing outside the range is written.
