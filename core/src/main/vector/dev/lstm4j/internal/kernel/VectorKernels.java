@@ -479,13 +479,14 @@ final class VectorKernels implements LstmKernels {
             s1 = s0;
         }
         FloatVector t0 = FloatVector.zero(S), t1 = t0, u0 = t0, u1 = t0, v0 = t0, v1 = t0;
-        int kk = 0;
-        for (; kk + 4 <= k; kk += 4) {
-            int po = pOff + kk * NR;
-            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
-            FloatVector x1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
-            FloatVector x2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
-            FloatVector x3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+        int kk = k & ~3;
+        // a counted loop on the two indices alone (with kk + 4 <= k, C2 kept a safepoint poll and the index
+        // arithmetic in every trip)
+        for (int ai = aOff, po = pOff, aEnd = aOff + kk; ai < aEnd; ai += 4, po += 4 * NR) {
+            FloatVector x0 = FloatVector.broadcast(S, a[ai]);
+            FloatVector x1 = FloatVector.broadcast(S, a[ai + 1]);
+            FloatVector x2 = FloatVector.broadcast(S, a[ai + 2]);
+            FloatVector x3 = FloatVector.broadcast(S, a[ai + 3]);
             s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
             s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
             t0 = FloatVector.fromArray(S, p, po + NR).fma(x1, t0);
@@ -520,13 +521,14 @@ final class VectorKernels implements LstmKernels {
             s1 = s0;
         }
         FloatVector t0 = FloatVector.zero(S), t1 = t0, u0 = t0, u1 = t0, v0 = t0, v1 = t0;
-        int kk = 0;
-        for (; kk + 4 <= k1; kk += 4) {
-            int po = pOff + kk * NR;
-            FloatVector x0 = FloatVector.broadcast(S, a[aOff + kk]);
-            FloatVector x1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
-            FloatVector x2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
-            FloatVector x3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+        int kk = k1 & ~3;
+        // a counted loop on the two indices alone (with kk + 4 <= k, C2 kept a safepoint poll and the index
+        // arithmetic in every trip)
+        for (int ai = aOff, po = pOff, aEnd = aOff + kk; ai < aEnd; ai += 4, po += 4 * NR) {
+            FloatVector x0 = FloatVector.broadcast(S, a[ai]);
+            FloatVector x1 = FloatVector.broadcast(S, a[ai + 1]);
+            FloatVector x2 = FloatVector.broadcast(S, a[ai + 2]);
+            FloatVector x3 = FloatVector.broadcast(S, a[ai + 3]);
             s0 = FloatVector.fromArray(S, p, po).fma(x0, s0);
             s1 = FloatVector.fromArray(S, p, po + VL).fma(x0, s1);
             t0 = FloatVector.fromArray(S, p, po + NR).fma(x1, t0);
