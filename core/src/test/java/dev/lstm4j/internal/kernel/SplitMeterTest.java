@@ -1,5 +1,6 @@
 package dev.lstm4j.internal.kernel;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -49,5 +50,29 @@ class SplitMeterTest {
         } else {
             assertTrue(ratio <= 1.1, "splitting does not pay and must cost at most 1.1× whole steps: " + what);
         }
+    }
+    /**
+     * Long steps (H=2048 at batch 1: whole 7 ms): split steps are slow while the JIT still compiles their path (8 ms
+     * for the first 200 steps), then fast (5 ms). The "no" measured first must not stand for the 8192 steps of a
+     * period (a minute here): within a few seconds of steps the split is measured again and kept.
+     */
+    @Test
+    void aFirstDecisionOnLongStepsIsMeasuredAgainSoon() {
+        SplitMeter meter = new SplitMeter(1 << 13, 32, 500_000);
+        long now = 0;
+        int late = 0, lateSplit = 0;
+        for (int n = 0; n < 2000; n++) {
+            boolean split = meter.split(true);
+            long cost = split ? (n < 200 ? 8_000_000 : 5_000_000) : 7_000_000;
+            long t0 = meter.timing() ? now : 0;
+            now += cost;
+            meter.done(split, t0, now);
+            if (n >= 1000) {
+                late++;
+                lateSplit += split ? 1 : 0;
+            }
+        }
+        System.out.println("SplitMeterTest: long steps, " + lateSplit + " of the last " + late + " steps split");
+        assertTrue(lateSplit > 0.8 * late, "split steps, once fast, must be measured again and kept: " + lateSplit + " of " + late);
     }
 }
