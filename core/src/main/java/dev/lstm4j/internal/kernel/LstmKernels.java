@@ -15,6 +15,14 @@ public interface LstmKernels {
     /** Short name for logs and benchmark tables: {@code scalar} or {@code vector(512 bit)}. */
     String name();
 
+    /**
+     * Whether these kernels run at full speed yet: false while {@link WarmingKernels} waits for the JIT to compile the
+     * vector kernels, when callers keep their work on one thread (the JIT needs the other core).
+     */
+    default boolean compiled() {
+        return true;
+    }
+
     /** Columns per packed panel; {@link PackedMatrix#pack} pads n up to a multiple of it. */
     int panelWidth();
 
