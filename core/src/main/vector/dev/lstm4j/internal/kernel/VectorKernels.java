@@ -1,7 +1,6 @@
 package dev.lstm4j.internal.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -621,90 +620,30 @@ final class VectorKernels implements LstmKernels {
 
     @Override
     public void gates(float[] z, int zOff, int hidden, int unit, float[] c, int cOff, float[] h, int hOff) {
-        // one σ pass over the whole row covers all four gates (g comes doubled: tanh(x) = 2σ(2x) − 1); a loop
-        // with five exps would be too big for C2 to inline, and then its vectors would be boxed
-        sigmoidInPlace(z, zOff, 4 * hidden);
+        // one σ pass over the whole row covers all four gates (g comes doubled: tanh(x) = 2σ(2x) − 1); then, per block
+        // of units, c = f⊙c + i⊙g, h = tanh(c) and h = o⊙h, each a loop with no vector passed to a call (VectorMath)
+        VectorMath.sigmoidInPlace(z, zOff, 4 * hidden);
         for (int u0 = 0; u0 < hidden; u0 += unit) {
-            int uq = Math.min(unit, hidden - u0), q = zOff + 4 * u0;
+            int uq = Math.min(unit, hidden - u0), q = zOff + 4 * u0, co = cOff + u0, ho = hOff + u0;
             int j = 0;
-            for (; j + VL <= uq; j += VL) {
-                cellVector(z, q + j, uq, c, cOff + u0 + j, h, hOff + u0 + j);
+            for (int vEnd = uq & -VL; j < vEnd; j += VL) {
+                FloatVector i = FloatVector.fromArray(S, z, q + j);
+                FloatVector f = FloatVector.fromArray(S, z, q + uq + j);
+                FloatVector g = FloatVector.fromArray(S, z, q + 2 * uq + j).fma(2f, -1f);
+                f.fma(FloatVector.fromArray(S, c, co + j), i.mul(g)).intoArray(c, co + j);
             }
             for (; j < uq; j++) {
                 float g = 2f * z[q + 2 * uq + j] - 1f;
-                float cell = z[q + uq + j] * c[cOff + u0 + j] + z[q + j] * g;
-                c[cOff + u0 + j] = cell;
-                h[hOff + u0 + j] = z[q + 3 * uq + j] * ScalarKernels.tanh(cell);
+                c[co + j] = z[q + uq + j] * c[co + j] + z[q + j] * g;
+            }
+            VectorMath.tanh(c, co, h, ho, uq);
+            j = 0;
+            for (int vEnd = uq & -VL; j < vEnd; j += VL) {
+                FloatVector.fromArray(S, z, q + 3 * uq + j).mul(FloatVector.fromArray(S, h, ho + j)).intoArray(h, ho + j);
+            }
+            for (; j < uq; j++) {
+                h[ho + j] = z[q + 3 * uq + j] * h[ho + j];
             }
         }
-    }
-
-    /**
-     * c = f⊙c + i⊙g; h = o⊙tanh(c), from σ(z) of i, f, g', o at a[off], a[off+n], a[off+2n], a[off+3n]
-     * (n units per gate block), with g = 2σ(z_g') − 1.
-     */
-    private static void cellVector(float[] a, int off, int n, float[] c, int cOff, float[] h, int hOff) {
-        FloatVector i = FloatVector.fromArray(S, a, off);
-        FloatVector f = FloatVector.fromArray(S, a, off + n);
-        FloatVector g = FloatVector.fromArray(S, a, off + 2 * n).fma(2f, -1f);
-        FloatVector o = FloatVector.fromArray(S, a, off + 3 * n);
-        FloatVector cell = f.fma(FloatVector.fromArray(S, c, cOff), i.mul(g));
-        cell.intoArray(c, cOff);
-        o.mul(tanh(cell)).intoArray(h, hOff);
-    }
-
-    private static void sigmoidInPlace(float[] a, int off, int n) {
-        int j = 0;
-        for (; j + VL <= n; j += VL) {
-            sigmoid(FloatVector.fromArray(S, a, off + j)).intoArray(a, off + j);
-        }
-        for (; j < n; j++) {
-            a[off + j] = ScalarKernels.sigmoid(a[off + j]);
-        }
-    }
-
-    // The JDK 17 lanewise EXP and TANH were not compiled to SIMD code here (~5 ns per lane), so exp and tanh are
-    // written out: Cephes' expf and tanhf, about 1-2 ulp. These small static methods must be inlined into the
-    // loops above; if one were not, its FloatVector arguments would be boxed (tests would not see it, -prof gc would).
-
-    /** σ(z) = 1/(1+e^{-z}); e^{-z} is clamped finite, so σ(-∞) = tiny ≈ 0 and σ(+∞) = 1, NaN stays NaN. */
-    private static FloatVector sigmoid(FloatVector z) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return one.div(one.add(exp(z.neg())));
-    }
-
-    /**
-     * e^x for x clamped to [-87, 88]: 2^n · e^r with n = round(x/ln2) and r = x - n·ln2 (ln2 split in two parts
-     * for exactness), e^r by Cephes' degree-6 polynomial. Adding 1.5·2²³ rounds x/ln2 to an integer whose bits
-     * sit in the low mantissa, so 2^n is built from them without a float-to-int conversion.
-     */
-    private static FloatVector exp(FloatVector x) {
-        x = x.max(-87f).min(88f);
-        FloatVector t = x.fma(1.44269504088896341f, 12582912f);
-        FloatVector n = t.sub(12582912f);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -0.693359375f), x);
-        r = n.fma(FloatVector.broadcast(S, 2.12194440e-4f), r);
-        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f)
-                .fma(r, FloatVector.broadcast(S, 8.3334519073e-3f))
-                .fma(r, FloatVector.broadcast(S, 4.1665795894e-2f))
-                .fma(r, FloatVector.broadcast(S, 1.6666665459e-1f))
-                .fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
-        FloatVector y = p.fma(r.mul(r), r).add(1f);
-        FloatVector pow2n = t.reinterpretAsInts().add(127 - 0x4B400000).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return y.mul(pow2n);
-    }
-
-    /** tanh(x): 1 - 2/(e^{2|x|}+1) with x's sign for |x| ≥ 0.625, else Cephes' odd polynomial x + x³·P(x²). */
-    private static FloatVector tanh(FloatVector x) {
-        FloatVector a = x.abs();
-        FloatVector big = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(a.add(a)).add(1f)));
-        big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
-        FloatVector s = x.mul(x);
-        FloatVector small = s.fma(-5.70498872745e-3f, 2.06390887954e-2f)
-                .fma(s, FloatVector.broadcast(S, -5.37397155531e-2f))
-                .fma(s, FloatVector.broadcast(S, 1.33314422036e-1f))
-                .fma(s, FloatVector.broadcast(S, -3.33332819422e-1f))
-                .mul(s).fma(x, x);
-        return small.blend(big, a.compare(VectorOperators.GE, 0.625f));
     }
 }
