@@ -13,20 +13,20 @@ import java.util.HexFormat;
 
 /**
  * One time step for many independent streams at once: given N inputs and N states, computes the N next states and
- * outputs, as N separate {@code out, (h, c) = lstm(x_t, (h, c))} calls would, but as one batched product on the fast
- * path (the batched forward with T = 1, its threads splitting the rows). This is what an engine that keeps one
- * LSTM state per key (Flink, Kafka Streams) runs on a mini-batch of events from different keys.
+ * outputs, as N separate {@code out, (h, c) = lstm(x_t, (h, c))} calls would, but as batched products on the fast
+ * path: pieces of up to 128 keys, each one product per layer over the keys' {@code [x | h]}, shared out among the
+ * engine's threads, on the caller's arrays in place. This is what an engine that keeps one LSTM state per key (Flink,
+ * Kafka Streams) runs on a mini-batch of events from different keys.
  *
  * <p>Per key the results are those of {@link Lstm#forward} on that key's sequence: bit for bit on the reference path
  * (and for float64 models, which always run it), within the fast path's kernel tolerance otherwise
  * ({@code LstmStepperTest}).
  *
  * <p>Two forms: flat primitive arrays ({@link #step(int, float[], float[], float[], float[])}), which allocate nothing
- * on the fast path once a call has used each of its product sizes ({@code LstmStepperTest}), and {@link StreamState} values
+ * on the fast path once each thread has run a piece ({@code LstmStepperTest}), and {@link StreamState} values
  * ({@link #step(StreamState[], float[], float[])}), which engines store per key; for a float32 model that form allocates
- * only the new states (each a StreamState and its h and c) and keeps buffers for the largest N it has stepped. One
- * exception: while another thread's pass holds the fast path's shared helper threads, a product that would split
- * its rows over them hands its pieces to a pool instead, which allocates a few hundred bytes.
+ * only the new states (each a StreamState and its h and c) and keeps buffers for the largest N it has stepped. While
+ * another caller holds the engine's helper threads, a call runs all its pieces on the calling thread.
  *
  * <p>Not thread-safe (it owns work buffers): use one per thread. Any number of steppers may share one {@link Lstm}.
  *
@@ -34,48 +34,14 @@ import java.util.HexFormat;
  * h {@code (L, Hh)} and c {@code (L, H)}, stored key after key: h {@code (N, L, Hh)}, c {@code (N, L, H)}.
  */
 public final class LstmStepper {
-    /** Rows of the largest product on any machine (its bucket index bounds the slot table). */
-    static final int MAX_ROWS = 1024;
-    /**
-     * Rows per thread of the largest product: 128 rows keep a thread's pre-activations (128 × 4H floats, 256 KB at
-     * H = 128) in its L2. 1,024-row products cost ~25% more per row than 128-row ones on this machine (CPU time per
-     * row-step, 9.5 vs 7.4 µs under load; docs/performance.md).
-     */
-    static final int ROWS_PER_THREAD = 128;
-    /** Rows from which products come in power-of-two buckets; fewer streams run at their own size (products fuse from 16 rows). */
-    static final int MIN_ROWS = 16;
-
     private final Lstm lstm;
     private final LstmConfig config;
     private final FastLstm fast;  // null: reference path
+    private final FastLstm.KeySteps keySteps;
     private final byte[] fingerprint;
     private final int in, hh, hs, layers;
-    /** Rows of the largest product here: {@link #ROWS_PER_THREAD} per thread of the fast path, at most MAX_ROWS. */
-    final int maxRows;
-    /** Work buffers per bucket: index log2(rows), rows a power of two in MIN_ROWS..MAX_ROWS. */
-    private final Slot[] slots = new Slot[Integer.numberOfTrailingZeros(MAX_ROWS) + 1];
-    /** Work buffers for fewer than MIN_ROWS streams, at their own size: index rows. */
-    private final Slot[] small = new Slot[MIN_ROWS];
     /** The float32 StreamState form's h (N, L, Hh) and c (N, L, H), kept at the largest N seen. */
     private float[] stateH = new float[0], stateC = new float[0];
-
-    /** The buffers of one product of {@code rows} rows, laid out as {@link FastLstm#forward} reads them. */
-    private final class Slot {
-        final int rows;
-        final FastLstm.Workspace ws;
-        final float[] x, h0, c0, out, hN, cN;   // (R, 1, I), (L, R, Hh), (L, R, H), (R, 1, Hh), (L, R, Hh), (L, R, H)
-
-        Slot(int rows) {
-            this.rows = rows;
-            ws = fast.workspace(rows, 1);
-            x = new float[rows * in];
-            h0 = new float[layers * rows * hh];
-            c0 = new float[layers * rows * hs];
-            out = new float[rows * hh];
-            hN = new float[layers * rows * hh];
-            cN = new float[layers * rows * hs];
-        }
-    }
 
     /**
      * @throws InputException when the LSTM is bidirectional: its reverse direction starts at the end of a sequence
@@ -88,12 +54,12 @@ public final class LstmStepper {
         this.config = lstm.config();
         LstmEngine engine = lstm.engine();
         this.fast = engine instanceof FastLstm ? (FastLstm) engine : null;
+        this.keySteps = fast == null ? null : fast.keySteps();
         this.fingerprint = fingerprint(lstm);
         this.in = config.inputSize();
         this.hh = config.outputHiddenSize();
         this.hs = config.hiddenSize();
         this.layers = config.numLayers();
-        this.maxRows = fast == null ? MAX_ROWS : Math.min(MAX_ROWS, Integer.highestOneBit(fast.threads()) * ROWS_PER_THREAD);
     }
 
     public Lstm lstm() {
@@ -270,13 +236,7 @@ public final class LstmStepper {
             }
             return;
         }
-        for (int done = 0; done < n; ) {
-            int rest = n - done;
-            int cap = rest >= maxRows ? maxRows : rest < MIN_ROWS ? rest : Integer.highestOneBit(rest);
-            int rows = Math.min(cap, rest);
-            fastStep(slot(cap), done, rows, x, h, c, out);
-            done += rows;
-        }
+        keySteps.step(n, x, h, c, out);
     }
 
     /**
@@ -327,48 +287,6 @@ public final class LstmStepper {
             for (int l = 0; l < layers; l++) {
                 System.arraycopy(s, (l * n + k) * size, dst, (k * layers + l) * size, size);
             }
-        }
-    }
-
-    private Slot slot(int cap) {
-        Slot[] in = cap < MIN_ROWS ? small : slots;
-        int i = cap < MIN_ROWS ? cap : Integer.numberOfTrailingZeros(cap);
-        Slot s = in[i];
-        if (s == null) {
-            s = new Slot(cap);
-            in[i] = s;
-        }
-        return s;
-    }
-
-    /** Streams first .. first+rows-1 through one batched forward of T = 1 over the slot's rows (extra rows are zeros). */
-    private void fastStep(Slot s, int first, int rows, float[] x, float[] h, float[] c, float[] out) {
-        int cap = s.rows;
-        System.arraycopy(x, first * in, s.x, 0, rows * in);
-        if (rows < cap) {
-            Arrays.fill(s.x, rows * in, cap * in, 0f);
-        }
-        // gather: key-major (N, L, ·) into layer-major (L, R, ·)
-        for (int l = 0; l < layers; l++) {
-            for (int k = 0; k < rows; k++) {
-                System.arraycopy(h, ((first + k) * layers + l) * hh, s.h0, (l * cap + k) * hh, hh);
-                System.arraycopy(c, ((first + k) * layers + l) * hs, s.c0, (l * cap + k) * hs, hs);
-            }
-            if (rows < cap) {
-                Arrays.fill(s.h0, (l * cap + rows) * hh, (l + 1) * cap * hh, 0f);
-                Arrays.fill(s.c0, (l * cap + rows) * hs, (l + 1) * cap * hs, 0f);
-            }
-        }
-        fast.forward(s.ws, s.x, null, s.h0, s.c0, s.out, s.hN, s.cN);
-        // scatter the next state back
-        for (int l = 0; l < layers; l++) {
-            for (int k = 0; k < rows; k++) {
-                System.arraycopy(s.hN, (l * cap + k) * hh, h, ((first + k) * layers + l) * hh, hh);
-                System.arraycopy(s.cN, (l * cap + k) * hs, c, ((first + k) * layers + l) * hs, hs);
-            }
-        }
-        if (out != null) {
-            System.arraycopy(s.out, 0, out, first * hh, rows * hh);
         }
     }
 

@@ -959,6 +959,125 @@ public final class FastLstm implements LstmEngine {
         }
     }
 
+    // ---- many keys, one step ----
+
+    /**
+     * Rows per piece of a many-key step: a piece's pre-activations (128 × 4H floats, 256 KB at H = 128) stay in the L2
+     * of the thread that runs it. 1,024-row products cost ~25% more per row than 128-row ones (docs/performance.md).
+     */
+    static final int KEY_ROWS = 128;
+
+    /** Each thread's buffers for the pieces of many-key steps it runs: pre-activations, and the projection's h and result. */
+    private final ThreadLocal<float[][]> keyScratch = ThreadLocal.withInitial(this::newKeyScratch);
+
+    private float[][] newKeyScratch() {
+        return new float[][] {new float[KEY_ROWS * nPad], pPad > 0 ? new float[KEY_ROWS * hs] : null, pPad > 0 ? new float[KEY_ROWS * pPad] : null};
+    }
+
+    /**
+     * One step of many independent streams, for a unidirectional model; see {@link KeySteps}. One per caller: it holds
+     * the arrays of the call in flight.
+     */
+    public KeySteps keySteps() {
+        if (d != 1) {
+            throw new InputException("stepping needs a unidirectional LSTM");
+        }
+        return new KeySteps();
+    }
+
+    /**
+     * One time step of N streams, on the caller's arrays in place: x (N, I), h (N, L, Hh) and c (N, L, H) stored key
+     * after key, out (N, Hh) or null. The keys are cut into pieces of at most {@link #KEY_ROWS} rows that the threads
+     * take from a shared queue (a helper that is not running leaves its pieces to the caller); each piece runs every
+     * layer: [x | h] · [W_ih | W_hh]ᵀ for its rows, then the gate pass, which writes h and c over the old ones (the
+     * product has read them), so no state is copied in or out. Allocates nothing once each thread has run a piece.
+     */
+    public final class KeySteps implements StepTeam.Work {
+        private int base, n, pieces;
+        private float[] x, h, c, out;
+
+        private KeySteps() {
+        }
+
+        public void step(int n, float[] x, float[] h, float[] c, float[] out) {
+            // a team step takes fewer than 2^15 pieces: 2^14 pieces of KEY_ROWS at a time
+            for (int done = 0, most = KEY_ROWS << 14; done < n; done += most) {
+                step(done, Math.min(most, n - done), x, h, c, out);
+            }
+        }
+
+        /** Rows base .. base+n-1. */
+        private void step(int base, int n, float[] x, float[] h, float[] c, float[] out) {
+            int pieces = (n + KEY_ROWS - 1) / KEY_ROWS;
+            long work = (long) n * nPad * (config.inputSize() + (long) layers * hh);
+            // while the kernels are still being compiled the step stays on this thread (the JIT needs the other core)
+            boolean split = work >= PARALLEL_MIN_WORK && kernels.compiled() && usableThreads() > 1;
+            if (split) {
+                pieces = Math.max(pieces, Math.min(usableThreads(), n / FUSED_MIN_ROWS));
+            }
+            this.base = base;
+            this.n = n;
+            this.pieces = pieces;
+            this.x = x;
+            this.h = h;
+            this.c = c;
+            this.out = out;
+            try {
+                if (split && pieces > 1) {
+                    workers.runOrAlone(pieces, this);
+                } else {
+                    for (int p = 0; p < pieces; p++) {
+                        run(p);
+                    }
+                }
+            } finally {
+                this.x = this.h = this.c = this.out = null;  // the stepper outlives the call: keep nothing of the caller's
+            }
+        }
+
+        /** The piece's rows through every layer. */
+        @Override
+        public void run(int piece) {
+            int r0 = base + (int) ((long) n * piece / pieces), rows = base + (int) ((long) n * (piece + 1) / pieces) - r0;
+            float[][] s = keyScratch.get();
+            float[] z = s[0];
+            int ldh = layers * hh, ldc = layers * hs;
+            for (int l = 0; l < layers; l++) {
+                Cell cell = cells[l];
+                // the layer's input: x, or the h that this piece has just written for the layer below
+                float[] a = l == 0 ? x : h;
+                int aOff = l == 0 ? r0 * cell.in : r0 * ldh + (l - 1) * hh, lda = l == 0 ? cell.in : ldh;
+                int hOff = r0 * ldh + l * hh, cOff = r0 * ldc + l * hs;
+                if (rows >= FUSED_MIN_ROWS) {
+                    kernels.gemm2(a, aOff, lda, cell.in, h, hOff, ldh, rows, cell.concatenated(kernels), cell.bias, z, 0, nPad);
+                } else {
+                    kernels.gemm(a, aOff, lda, rows, cell.wIh, cell.bias, z, 0, nPad, false);
+                    kernels.gemm(h, hOff, ldh, rows, cell.wHh, null, z, 0, nPad, true);
+                }
+                if (cell.wHr == null) {
+                    for (int r = 0; r < rows; r++) {
+                        gatesRow(z, r * nPad, c, cOff + r * ldc, h, hOff + r * ldh, 0, chunks);
+                    }
+                } else {
+                    float[] hid = s[1], pr = s[2];
+                    for (int r = 0; r < rows; r++) {
+                        gatesRow(z, r * nPad, c, cOff + r * ldc, hid, r * hs, 0, chunks);
+                    }
+                    // projection: h_t = W_hr h_t
+                    kernels.gemm(hid, 0, hs, rows, cell.wHr, null, pr, 0, pPad, false);
+                    for (int r = 0; r < rows; r++) {
+                        System.arraycopy(pr, r * pPad, h, hOff + r * ldh, hh);
+                    }
+                }
+            }
+            if (out != null) {
+                for (int r = r0; r < r0 + rows; r++) {
+                    System.arraycopy(h, r * ldh + (layers - 1) * hh, out, r * hh, hh);
+                }
+            }
+        }
+    }
+
     // ---- streaming ----
 
     /**

@@ -76,6 +76,27 @@ final class Workers {
     }
 
     /**
+     * Runs pieces 0..count-1 of {@code work} on the team when it is free, else all on the caller: for many small pieces
+     * (a many-key step), which the pool would run as one task and future each, on cores that other callers keep busy.
+     */
+    void runOrAlone(int count, StepTeam.Work work) {
+        if (count > 1 && threads > 1) {
+            StepTeam team = team(Math.min(count, threads));
+            if (team.tryAcquire()) {
+                try {
+                    team.run(work, count);
+                } finally {
+                    team.release();
+                }
+                return;
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            work.run(i);
+        }
+    }
+
+    /**
      * Runs pieces 0..count-1 of {@code work}, spread over the threads, and returns when all are done: on the team of
      * min(count, threads) threads when it is free, else the caller runs piece 0 and the pool the others.
      */
