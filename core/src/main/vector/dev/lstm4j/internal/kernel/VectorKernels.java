@@ -621,29 +621,23 @@ final class VectorKernels implements LstmKernels {
     @Override
     public void gates(float[] z, int zOff, int hidden, int unit, float[] c, int cOff, float[] h, int hOff) {
         // one σ pass over the whole row covers all four gates (g comes doubled: tanh(x) = 2σ(2x) − 1); then, per block
-        // of units, c = f⊙c + i⊙g, h = tanh(c) and h = o⊙h, each a loop with no vector passed to a call (VectorMath)
+        // of units, c = f⊙c + i⊙g and h = o⊙tanh(c), each a loop with no vector passed to a call (VectorMath); every
+        // receiver is a broadcast or made from one (VectorMath says why)
         VectorMath.sigmoidInPlace(z, zOff, 4 * hidden);
+        FloatVector two = FloatVector.broadcast(S, 2f), negOne = FloatVector.broadcast(S, -1f), negZero = FloatVector.broadcast(S, -0f);
         for (int u0 = 0; u0 < hidden; u0 += unit) {
             int uq = Math.min(unit, hidden - u0), q = zOff + 4 * u0, co = cOff + u0, ho = hOff + u0;
             int j = 0;
             for (int vEnd = uq & -VL; j < vEnd; j += VL) {
-                FloatVector i = FloatVector.fromArray(S, z, q + j);
-                FloatVector f = FloatVector.fromArray(S, z, q + uq + j);
-                FloatVector g = FloatVector.fromArray(S, z, q + 2 * uq + j).fma(2f, -1f);
-                f.fma(FloatVector.fromArray(S, c, co + j), i.mul(g)).intoArray(c, co + j);
+                FloatVector g = two.fma(FloatVector.fromArray(S, z, q + 2 * uq + j), negOne);
+                FloatVector f = negZero.add(FloatVector.fromArray(S, z, q + uq + j));  // -0 + y = y exactly
+                f.fma(FloatVector.fromArray(S, c, co + j), g.mul(FloatVector.fromArray(S, z, q + j))).intoArray(c, co + j);
             }
             for (; j < uq; j++) {
                 float g = 2f * z[q + 2 * uq + j] - 1f;
                 c[co + j] = z[q + uq + j] * c[co + j] + z[q + j] * g;
             }
-            VectorMath.tanh(c, co, h, ho, uq);
-            j = 0;
-            for (int vEnd = uq & -VL; j < vEnd; j += VL) {
-                FloatVector.fromArray(S, z, q + 3 * uq + j).mul(FloatVector.fromArray(S, h, ho + j)).intoArray(h, ho + j);
-            }
-            for (; j < uq; j++) {
-                h[ho + j] = z[q + 3 * uq + j] * h[ho + j];
-            }
+            VectorMath.tanhTimes(c, co, z, q + 3 * uq, h, ho, uq);
         }
     }
 }

@@ -24,11 +24,12 @@ final class VectorGateMath implements GateMath {
     /** c = f⊙c + i⊙g, tanh(c) and h = o⊙tanh(c) from the activations in z. */
     private static void cellPass(float[] z, int zOff, int hidden, float[] c, int cOff, float[] tanhC, int tOff, float[] h, int hOff) {
         int k = 0;
+        // every receiver is a broadcast or made from one, loaded vectors only operands (VectorMath says why); -0 + y = y
+        FloatVector negZero = FloatVector.broadcast(S, -0f);
         for (int vEnd = hidden & -VL; k < vEnd; k += VL) {
-            FloatVector i = FloatVector.fromArray(S, z, zOff + k);
-            FloatVector f = FloatVector.fromArray(S, z, zOff + hidden + k);
-            FloatVector g = FloatVector.fromArray(S, z, zOff + 2 * hidden + k);
-            f.fma(FloatVector.fromArray(S, c, cOff + k), i.mul(g)).intoArray(c, cOff + k);
+            FloatVector f = negZero.add(FloatVector.fromArray(S, z, zOff + hidden + k));
+            FloatVector ig = negZero.add(FloatVector.fromArray(S, z, zOff + 2 * hidden + k)).mul(FloatVector.fromArray(S, z, zOff + k));
+            f.fma(FloatVector.fromArray(S, c, cOff + k), ig).intoArray(c, cOff + k);
         }
         for (; k < hidden; k++) {
             c[cOff + k] = z[zOff + hidden + k] * c[cOff + k] + z[zOff + k] * z[zOff + 2 * hidden + k];
@@ -36,7 +37,7 @@ final class VectorGateMath implements GateMath {
         VectorMath.tanh(c, cOff, tanhC, tOff, hidden);
         k = 0;
         for (int vEnd = hidden & -VL; k < vEnd; k += VL) {
-            FloatVector.fromArray(S, z, zOff + 3 * hidden + k).mul(FloatVector.fromArray(S, tanhC, tOff + k)).intoArray(h, hOff + k);
+            negZero.add(FloatVector.fromArray(S, tanhC, tOff + k)).mul(FloatVector.fromArray(S, z, zOff + 3 * hidden + k)).intoArray(h, hOff + k);
         }
         for (; k < hidden; k++) {
             h[hOff + k] = z[zOff + 3 * hidden + k] * tanhC[tOff + k];
