@@ -80,20 +80,26 @@ final class Workers {
      * (a many-key step), which the pool would run as one task and future each, on cores that other callers keep busy.
      */
     void runOrAlone(int count, StepTeam.Work work) {
-        if (count > 1 && threads > 1) {
-            StepTeam team = team(Math.min(count, threads));
-            if (team.tryAcquire()) {
-                try {
-                    team.run(work, count);
-                } finally {
-                    team.release();
-                }
-                return;
-            }
+        if (count > 1 && threads > 1 && onTeam(count, work)) {
+            return;
         }
         for (int i = 0; i < count; i++) {
             work.run(i);
         }
+    }
+
+    /** Runs the pieces on the team of min(count, threads) threads and returns true, or returns false when it is taken. */
+    private boolean onTeam(int count, StepTeam.Work work) {
+        StepTeam team = team(Math.min(count, threads));
+        if (!team.tryAcquire()) {
+            return false;
+        }
+        try {
+            team.run(work, count);
+        } finally {
+            team.release();
+        }
+        return true;
     }
 
     /**
@@ -107,13 +113,7 @@ final class Workers {
             }
             return;
         }
-        StepTeam team = team(Math.min(count, threads));
-        if (team.tryAcquire()) {
-            try {
-                team.run(work, count);
-            } finally {
-                team.release();
-            }
+        if (onTeam(count, work)) {
             return;
         }
         Future<?>[] futures = new Future<?>[count - 1];
